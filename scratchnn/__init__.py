@@ -1,0 +1,43 @@
+"""scratchnn: dense neural networks with hand-written NumPy backprop and a Keras-shaped API.
+
+    import scratchnn as snn
+    model = snn.Sequential([snn.layers.Flatten(input_shape=(28, 28)),
+                            snn.layers.Dense(512, activation="relu"),
+                            snn.layers.Dense(10, activation="softmax")])
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+"""
+
+from . import (
+    activations,
+    callbacks,
+    config,
+    datasets,
+    initializers,
+    layers,
+    losses,
+    metrics,
+    models,
+    optimizers,
+    utils,
+)
+from .model import NonFiniteLossError, Sequential
+from .saving import load_model
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "NonFiniteLossError",
+    "Sequential",
+    "activations",
+    "callbacks",
+    "config",
+    "datasets",
+    "initializers",
+    "layers",
+    "load_model",
+    "losses",
+    "metrics",
+    "models",
+    "optimizers",
+    "utils",
+]

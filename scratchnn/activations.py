@@ -1,0 +1,161 @@
+"""Element-wise and row-wise activation functions with their hand-written derivatives.
+
+Each activation is a small stateless object with
+
+* ``forward(z) -> a`` — ``z`` and ``a`` have shape (N, units);
+* ``backward(dout, a) -> dz`` — the vector-Jacobian product ``dL/dz`` given ``dL/da = dout``,
+  written in terms of the forward *output* ``a`` only, so a layer caches ``a`` and nothing else.
+
+``backward`` never modifies ``dout``.  Calling an activation object applies ``forward``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+
+class Activation:
+    """Base class: subclasses implement :meth:`forward` and :meth:`backward`."""
+
+    name = "activation"
+
+    def forward(self, z: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def backward(self, dout: np.ndarray, a: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def __call__(self, z: np.ndarray) -> np.ndarray:
+        return self.forward(np.asarray(z))
+
+    def __repr__(self) -> str:
+        return f"<activation {self.name}>"
+
+
+class Linear(Activation):
+    r"""Identity: :math:`a = z`, :math:`\partial L/\partial z = \partial L/\partial a`."""
+
+    name = "linear"
+
+    def forward(self, z: np.ndarray) -> np.ndarray:
+        return z
+
+    def backward(self, dout: np.ndarray, a: np.ndarray) -> np.ndarray:
+        return dout
+
+
+class ReLU(Activation):
+    r"""Rectifier: :math:`a = \max(z, 0)`, :math:`dz = dout \cdot [a > 0]`.
+
+    The derivative at exactly 0 is taken as 0, as TensorFlow's ``ReluGrad`` does.
+    """
+
+    name = "relu"
+
+    def forward(self, z: np.ndarray) -> np.ndarray:
+        return np.maximum(z, 0)
+
+    def backward(self, dout: np.ndarray, a: np.ndarray) -> np.ndarray:
+        return np.where(a > 0, dout, 0).astype(dout.dtype, copy=False)
+
+
+class Sigmoid(Activation):
+    r"""Logistic: :math:`a = 1/(1+e^{-z})`, :math:`dz = dout \cdot a(1-a)`.
+
+    Evaluated as :math:`1/(1+e^{-|z|})` or :math:`e^{-|z|}/(1+e^{-|z|})` by sign, so that
+    ``exp`` never overflows.
+    """
+
+    name = "sigmoid"
+
+    def forward(self, z: np.ndarray) -> np.ndarray:
+        e = np.exp(-np.abs(z))
+        return np.where(z >= 0, 1 / (1 + e), e / (1 + e)).astype(z.dtype, copy=False)
+
+    def backward(self, dout: np.ndarray, a: np.ndarray) -> np.ndarray:
+        return dout * a * (1 - a)
+
+
+class Tanh(Activation):
+    r"""Hyperbolic tangent: :math:`a = \tanh z`, :math:`dz = dout \cdot (1 - a^2)`."""
+
+    name = "tanh"
+
+    def forward(self, z: np.ndarray) -> np.ndarray:
+        return np.tanh(z)
+
+    def backward(self, dout: np.ndarray, a: np.ndarray) -> np.ndarray:
+        return dout * (1 - a * a)
+
+
+class Softmax(Activation):
+    r"""Row-wise softmax over the last axis.
+
+    Forward: :math:`a_{ik} = e^{z_{ik} - m_i} / \sum_j e^{z_{ij} - m_i}` with
+    :math:`m_i = \max_j z_{ij}` (subtracting the row max changes nothing but avoids overflow).
+
+    Backward (Jacobian :math:`\partial a_k/\partial z_j = a_k(\delta_{kj} - a_j)`):
+    :math:`dz_{ik} = a_{ik}\,(dout_{ik} - \sum_j dout_{ij} a_{ij})`.
+
+    When a softmax output feeds a cross-entropy loss the model skips this Jacobian and uses the
+    fused gradient :math:`(a - y)/N` instead (see :mod:`scratchnn.losses`).
+    """
+
+    name = "softmax"
+
+    def forward(self, z: np.ndarray) -> np.ndarray:
+        e = np.exp(z - z.max(axis=-1, keepdims=True))
+        e /= e.sum(axis=-1, keepdims=True)
+        return e
+
+    def backward(self, dout: np.ndarray, a: np.ndarray) -> np.ndarray:
+        return a * (dout - np.sum(dout * a, axis=-1, keepdims=True))
+
+
+linear = Linear()
+relu = ReLU()
+sigmoid = Sigmoid()
+tanh = Tanh()
+softmax = Softmax()
+
+_BY_NAME: dict[str, Activation] = {a.name: a for a in (linear, relu, sigmoid, tanh, softmax)}
+
+
+def get(identifier: str | Activation | None) -> Activation:
+    """Resolve ``None``/'linear', a name ('relu', 'sigmoid', 'tanh', 'softmax') or an object.
+
+    An object is accepted if it has ``forward(z)`` and ``backward(dout, a)`` methods; a plain
+    function is rejected because backprop needs its derivative.
+    """
+    if identifier is None:
+        return linear
+    if isinstance(identifier, str):
+        try:
+            return _BY_NAME[identifier.lower()]
+        except KeyError:
+            raise ValueError(
+                f"Unknown activation {identifier!r}; known: {sorted(_BY_NAME)}"
+            ) from None
+    if isinstance(identifier, Activation) or (
+        callable(getattr(identifier, "forward", None))
+        and callable(getattr(identifier, "backward", None))
+    ):
+        return identifier  # type: ignore[return-value]
+    if isinstance(identifier, Callable):
+        raise TypeError(
+            f"Activation {identifier!r} is a plain function; scratchnn needs its derivative. "
+            "Pass a name or an Activation subclass instance with forward(z) and backward(dout, a)."
+        )
+    raise TypeError(f"Cannot interpret {identifier!r} as an activation")
+
+
+def serialize(activation: Activation) -> str:
+    """Name under which ``activation`` is saved; custom objects cannot be saved."""
+    name = getattr(activation, "name", None)
+    if _BY_NAME.get(name) is not activation and not (
+        name in _BY_NAME and type(_BY_NAME[name]) is type(activation)
+    ):
+        raise ValueError(f"Custom activation {activation!r} cannot be saved by name")
+    return name

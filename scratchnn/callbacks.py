@@ -1,0 +1,259 @@
+"""Callbacks, with Keras's names and hooks.
+
+``fit`` calls, on every callback: ``set_model(model)``, ``on_train_begin(logs)``, then per epoch
+``on_epoch_begin(epoch, logs)``, per batch ``on_train_batch_begin/end(batch, logs)``, and
+``on_epoch_end(epoch, logs)`` with the epoch's ``loss``, metrics and ``val_*`` entries; finally
+``on_train_end(logs)``.  Setting ``model.stop_training = True`` ends training after the current
+batch (or epoch).
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import os
+import sys
+import time
+
+import numpy as np
+
+
+class Callback:
+    """Base class; every hook is a no-op."""
+
+    def __init__(self):
+        self.model = None
+
+    def set_model(self, model) -> None:
+        self.model = model
+
+    def on_train_begin(self, logs=None): ...
+
+    def on_train_end(self, logs=None): ...
+
+    def on_epoch_begin(self, epoch: int, logs=None): ...
+
+    def on_epoch_end(self, epoch: int, logs=None): ...
+
+    def on_train_batch_begin(self, batch: int, logs=None): ...
+
+    def on_train_batch_end(self, batch: int, logs=None): ...
+
+
+class History(Callback):
+    """Records each epoch's logs: ``history.history["loss"]`` is a list with one value per epoch.
+
+    ``learning_rate`` appears when a callback (``LearningRateScheduler``) puts it in the logs.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.history: dict[str, list[float]] = {}
+        self.epoch: list[int] = []
+
+    def on_train_begin(self, logs=None):
+        self.epoch = []
+        self.history = {}
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.epoch.append(epoch)
+        for k, v in (logs or {}).items():
+            self.history.setdefault(k, []).append(float(v))
+
+
+class LearningRateScheduler(Callback):
+    """Set the learning rate at the start of every epoch to ``schedule(epoch, lr)``.
+
+    ``schedule`` may also take ``epoch`` alone, as in Keras.  The rate used is logged as
+    ``learning_rate`` at the end of the epoch.
+    """
+
+    def __init__(self, schedule, verbose: int = 0):
+        super().__init__()
+        self.schedule = schedule
+        self.verbose = verbose
+        try:
+            params = inspect.signature(schedule).parameters
+            self._two_args = len(params) >= 2 or any(
+                p.kind == p.VAR_POSITIONAL for p in params.values())
+        except (TypeError, ValueError):
+            self._two_args = True
+
+    def on_epoch_begin(self, epoch, logs=None):
+        lr = self.model.optimizer.learning_rate
+        new = self.schedule(epoch, lr) if self._two_args else self.schedule(epoch)
+        try:
+            new = float(new)
+        except (TypeError, ValueError):
+            raise ValueError(f"LearningRateScheduler: schedule returned {new!r}, not a number")
+        if not math.isfinite(new):
+            raise ValueError(f"LearningRateScheduler: schedule returned {new} at epoch {epoch}")
+        self.model.optimizer.learning_rate = new
+        if self.verbose:
+            print(f"\nEpoch {epoch + 1}: LearningRateScheduler setting learning rate to {new}.")
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None:
+            logs["learning_rate"] = self.model.optimizer.learning_rate
+
+
+def _monitor_op(monitor: str, mode: str):
+    if mode not in ("auto", "min", "max"):
+        raise ValueError(f"mode must be 'auto', 'min' or 'max', got {mode!r}")
+    if mode == "auto":
+        mode = "max" if ("acc" in monitor or monitor.endswith("auc")) else "min"
+    return mode
+
+
+class EarlyStopping(Callback):
+    """Stop when ``monitor`` has not improved by more than ``min_delta`` for ``patience`` epochs.
+
+    ``restore_best_weights=True`` puts back the weights of the best epoch when it stops (or at
+    the end of training, as Keras 3 does).
+    """
+
+    def __init__(self, monitor: str = "val_loss", min_delta: float = 0.0, patience: int = 0,
+                 verbose: int = 0, mode: str = "auto", baseline: float | None = None,
+                 restore_best_weights: bool = False, start_from_epoch: int = 0):
+        super().__init__()
+        self.monitor, self.patience, self.verbose = monitor, int(patience), verbose
+        self.mode = _monitor_op(monitor, mode)
+        self.min_delta = abs(float(min_delta))
+        self.baseline, self.restore_best_weights = baseline, restore_best_weights
+        self.start_from_epoch = start_from_epoch
+        self.stopped_epoch = 0
+
+    def _better(self, value, reference) -> bool:
+        if reference is None:
+            return True
+        if self.mode == "min":
+            return value < reference - self.min_delta
+        return value > reference + self.min_delta
+
+    def on_train_begin(self, logs=None):
+        self.wait, self.stopped_epoch = 0, 0
+        self.best, self.best_weights, self.best_epoch = None, None, 0
+
+    def on_epoch_end(self, epoch, logs=None):
+        value = (logs or {}).get(self.monitor)
+        if value is None:
+            known = ", ".join(sorted(logs or {}))
+            print(f"EarlyStopping: metric {self.monitor!r} is not available; known: {known}",
+                  file=sys.stderr)
+            return
+        if epoch < self.start_from_epoch:
+            return
+        self.wait += 1
+        if self._better(value, self.best):
+            self.best, self.best_epoch = value, epoch
+            if self.restore_best_weights:
+                self.best_weights = self.model.get_weights()
+            if self.baseline is None or self._better(value, self.baseline):
+                self.wait = 0
+            return
+        if self.wait >= self.patience and epoch > 0:
+            self.stopped_epoch = epoch
+            self.model.stop_training = True
+
+    def on_train_end(self, logs=None):
+        if self.stopped_epoch and self.verbose:
+            print(f"Epoch {self.stopped_epoch + 1}: early stopping")
+        if self.restore_best_weights and self.best_weights is not None:
+            if self.verbose:
+                print(f"Restoring model weights from the end of epoch {self.best_epoch + 1}.")
+            self.model.set_weights(self.best_weights)
+
+
+class ModelCheckpoint(Callback):
+    """Save the model (``model.save``, atomic) after every epoch, or only when ``monitor``
+    improves with ``save_best_only=True``.  ``filepath`` may contain ``{epoch:02d}`` and log
+    keys such as ``{val_loss:.4f}``."""
+
+    def __init__(self, filepath: str, monitor: str = "val_loss", verbose: int = 0,
+                 save_best_only: bool = False, mode: str = "auto",
+                 save_weights_only: bool = False):
+        super().__init__()
+        self.filepath, self.monitor, self.verbose = os.fspath(filepath), monitor, verbose
+        self.save_best_only, self.save_weights_only = save_best_only, save_weights_only
+        self.mode = _monitor_op(monitor, mode)
+        self.best = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        path = self.filepath.format(epoch=epoch + 1, **logs)
+        if self.save_best_only:
+            value = logs.get(self.monitor)
+            if value is None:
+                print(f"ModelCheckpoint: {self.monitor!r} not in logs; skipping", file=sys.stderr)
+                return
+            improved = self.best is None or (
+                value < self.best if self.mode == "min" else value > self.best)
+            if not improved:
+                return
+            self.best = value
+        if self.verbose:
+            print(f"\nEpoch {epoch + 1}: saving model to {path}")
+        if self.save_weights_only:
+            self.model.save_weights(path)
+        else:
+            self.model.save(path)
+
+
+class TerminateOnNaN(Callback):
+    """Stop training as soon as a batch loss is NaN or infinite (``fit`` then returns)."""
+
+    def on_train_batch_end(self, batch, logs=None):
+        loss = (logs or {}).get("loss")
+        if loss is not None and not np.isfinite(loss):
+            print(f"Batch {batch}: Invalid loss, terminating training", file=sys.stderr)
+            self.model.stop_training = True
+
+
+def _fmt_logs(logs: dict) -> str:
+    return " - ".join(f"{k}: {v:.4f}" for k, v in logs.items())
+
+
+class ProgbarLogger(Callback):
+    """Keras-style progress: ``verbose=1`` a per-epoch bar with ETA, loss and metrics (tqdm);
+    ``verbose=2`` one line per epoch."""
+
+    def __init__(self, verbose: int = 1, steps: int | None = None, epochs: int = 1,
+                 stream=None):
+        super().__init__()
+        self.verbose, self.steps, self.epochs = verbose, steps, epochs
+        self.stream = stream if stream is not None else sys.stdout
+        self._bar = None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._t0 = time.perf_counter()
+        if self.verbose == 1:
+            from tqdm import tqdm
+
+            print(f"Epoch {epoch + 1}/{self.epochs}", file=self.stream, flush=True)
+            self._bar = tqdm(total=self.steps, file=self.stream, unit="step", ncols=100,
+                             bar_format="{n_fmt}/{total_fmt} [{bar:30}] {elapsed}<{remaining} "
+                                        "{rate_fmt}{postfix}", ascii=".=", mininterval=0.2)
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self._bar is not None:
+            self._bar.update(1)
+            if batch % 20 == 0 or batch + 1 == self.steps:
+                self._bar.set_postfix_str(_fmt_logs(logs or {}), refresh=False)
+
+    def on_epoch_end(self, epoch, logs=None):
+        seconds = time.perf_counter() - self._t0
+        if self._bar is not None:
+            self._bar.set_postfix_str(_fmt_logs(logs or {}), refresh=False)
+            self._bar.close()
+            self._bar = None
+            return
+        if self.verbose == 2:
+            ms = 1000 * seconds / max(1, self.steps or 1)
+            print(f"Epoch {epoch + 1}/{self.epochs}: {self.steps}/{self.steps} - "
+                  f"{seconds:.1f}s - {ms:.2f}ms/step - {_fmt_logs(logs or {})}",
+                  file=self.stream, flush=True)
+
+    def on_train_end(self, logs=None):
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None

@@ -1,0 +1,32 @@
+"""``scratchnn evaluate MODEL``: test loss and accuracy of a saved model on MNIST's test set,
+preprocessed the way the model was trained."""
+
+from __future__ import annotations
+
+from ..saving import load_model
+from ..utils import to_categorical
+from .common import apply_preprocessing, load_mnist
+
+
+def register(sub) -> None:
+    p = sub.add_parser("evaluate", help="evaluate a saved model on the MNIST test set")
+    p.add_argument("model", help="model file written by `scratchnn train --save`")
+    p.add_argument("--data", default=None, help="folder with the MNIST files (default: search)")
+    p.add_argument("--batch-size", type=int, default=32)
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    model = load_model(args.model)
+    if not model.compiled:
+        model.compile("adam", "categorical_crossentropy", metrics=["accuracy"])
+    (_, _), (x_test, y_test) = load_mnist(args.data)
+    recipe = getattr(model, "metadata", {}).get("preprocess", {"kind": "scale"})
+    x = apply_preprocessing(recipe, x_test, model.dtype)
+    y = y_test if "sparse" in model.loss.name else to_categorical(y_test, 10)
+    values = model.evaluate(x, y, batch_size=args.batch_size, verbose=0)
+    values = values if isinstance(values, list) else [values]
+    for name, value in zip(model.metrics_names, values):
+        label = "Test loss" if name == "loss" else f"Test {name}"
+        print(f"{label}: {value:.4f}")
+    return 0

@@ -1,0 +1,85 @@
+"""``scratchnn train``: train a dense network on MNIST and print the test loss and accuracy.
+
+With no options it trains the classic tutorial network: Flatten, Dense(512, relu),
+Dense(10, softmax), Adam, pixels/255, 10 epochs, batch 32.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from .. import optimizers
+from ..config import resolve_dtype
+from ..layers import Dense, Flatten
+from ..model import Sequential
+from ..seeding import set_random_seed
+from ..utils import to_categorical
+from .common import PREPROCESSING, apply_preprocessing, fit_preprocessing, load_mnist
+
+
+def register(sub) -> None:
+    p = sub.add_parser("train", help="train a network on MNIST and report test accuracy",
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--hidden", type=int, nargs="*", default=[512],
+                   help="hidden layer sizes, e.g. --hidden 128 128")
+    p.add_argument("--activation", default="relu", choices=["relu", "sigmoid", "tanh", "linear"])
+    p.add_argument("--optimizer", default="adam", choices=["adam", "sgd"])
+    p.add_argument("--lr", type=float, default=None,
+                   help="learning rate (default: 0.001 for adam, 0.01 for sgd)")
+    p.add_argument("--momentum", type=float, default=0.0, help="SGD momentum")
+    p.add_argument("--epochs", type=int, default=10)
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--preprocess", default="scale", choices=PREPROCESSING)
+    p.add_argument("--validation-split", type=float, default=0.0)
+    p.add_argument("--dtype", default="float32", choices=["float32", "float64"])
+    p.add_argument("--data", default=None, help="folder with the MNIST files (default: search)")
+    p.add_argument("--limit", type=int, default=None,
+                   help="use only the first N training images (quick runs)")
+    p.add_argument("--save", default=None, help="save the trained model to this .npz file")
+    p.add_argument("--verbose", type=int, default=None, choices=[0, 1, 2])
+    p.set_defaults(func=run)
+
+
+def build_model(hidden: list[int], activation: str, dtype: str) -> Sequential:
+    layers = [Flatten(input_shape=(28, 28))]
+    layers += [Dense(h, activation=activation) for h in hidden]
+    layers.append(Dense(10, activation="softmax"))
+    return Sequential(layers, dtype=dtype)
+
+
+def run(args) -> int:
+    if args.seed is not None:
+        set_random_seed(args.seed)
+    (x_train, y_train), (x_test, y_test) = load_mnist(args.data)
+    if args.limit:
+        x_train, y_train = x_train[: args.limit], y_train[: args.limit]
+    recipe = fit_preprocessing(args.preprocess, x_train)
+    dtype = resolve_dtype(args.dtype)
+    x_train = apply_preprocessing(recipe, x_train, dtype)
+    x_test = apply_preprocessing(recipe, x_test, dtype)
+
+    model = build_model(args.hidden, args.activation, args.dtype)
+    if args.optimizer == "adam":
+        opt = optimizers.Adam(learning_rate=args.lr or 0.001)
+    else:
+        opt = optimizers.SGD(learning_rate=args.lr or 0.01, momentum=args.momentum)
+    model.compile(optimizer=opt, loss="categorical_crossentropy", metrics=["accuracy"])
+    model.metadata = {"preprocess": recipe, "dataset": "mnist"}
+    model.summary()
+    t0 = time.perf_counter()
+    history = model.fit(x_train, to_categorical(y_train, 10), batch_size=args.batch_size,
+                        epochs=args.epochs, validation_split=args.validation_split,
+                        verbose="auto" if args.verbose is None else args.verbose)
+    seconds = time.perf_counter() - t0
+    epochs_run = len(history.epoch)
+    loss, acc = model.evaluate(x_test, to_categorical(y_test, 10), verbose=0)
+    print(f"Trained {epochs_run} epoch(s) in {seconds:.1f}s "
+          f"({seconds / max(1, epochs_run):.2f}s per epoch)")
+    print(f"Test loss: {loss:.4f}")
+    print(f"Test accuracy: {acc:.4f}")
+    if args.save:
+        model.save(args.save)
+        print(f"Saved model to {args.save}")
+    return 0

@@ -1,0 +1,99 @@
+r"""Finite-difference gradient checks (in the style of cs231n's ``gradient_check.py``).
+
+For a function :math:`f` with analytic vector-Jacobian product, pick a random upstream gradient
+:math:`u` and compare the analytic :math:`\partial (u \cdot f)/\partial \theta` with central
+differences
+
+.. math:: \frac{u \cdot f(\theta + h e_i) - u \cdot f(\theta - h e_i)}{2h}
+
+in float64.  The error reported is ``rel_error(a, b) = max|a - b| / max(1e-8, max(|a| + |b|))``.
+
+* :func:`check_layer` — a layer's input gradient and every parameter gradient;
+* :func:`check_loss` — a loss's gradient with respect to its prediction input;
+* :func:`check_model` — a compiled model's parameter (and input) gradients of its batch loss,
+  through the same code path as training (fused softmax + cross-entropy included).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+
+def rel_error(a: np.ndarray, b: np.ndarray) -> float:
+    """``max|a-b| / max(1e-8, max(|a|+|b|))`` — 0 for identical arrays."""
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    return float(np.max(np.abs(a - b)) / max(1e-8, float(np.max(np.abs(a) + np.abs(b)))))
+
+
+def numerical_gradient(f: Callable[[], float], x: np.ndarray, h: float = 1e-6) -> np.ndarray:
+    """Central-difference gradient of scalar ``f()`` with respect to array ``x`` (modified in
+    place during the computation and restored afterwards)."""
+    grad = np.zeros_like(x, dtype=np.float64)
+    it = np.nditer(x, flags=["multi_index"], op_flags=[["readwrite"]])
+    for _ in it:
+        i = it.multi_index
+        old = x[i]
+        x[i] = old + h
+        fp = f()
+        x[i] = old - h
+        fm = f()
+        x[i] = old
+        grad[i] = (fp - fm) / (2 * h)
+    return grad
+
+
+def check_layer(layer, x: np.ndarray, seed: int = 0, h: float = 1e-6) -> dict[str, float]:
+    """Relative errors of ``layer.backward`` against finite differences, for 'x' and each
+    parameter.  ``layer`` must be built in float64 (it is built on ``x`` if not)."""
+    x = np.array(x, dtype=np.float64)
+    if not layer.built:
+        layer.build(x.shape[1:], np.float64, np.random.default_rng(seed))
+    rng = np.random.default_rng(seed)
+    out = layer.forward(x, training=True)
+    u = rng.standard_normal(out.shape)
+    u_copy = u.copy()
+    dx = layer.backward(u)
+    if not np.array_equal(u, u_copy):
+        raise AssertionError(f"{layer.name}.backward modified dout in place")
+    analytic = {"x": dx}
+    analytic.update({k: g.copy() for k, g in layer.grads.items()})
+
+    def f() -> float:
+        return float(np.sum(layer.forward(x, training=False) * u))
+
+    errors = {"x": rel_error(analytic["x"], numerical_gradient(f, x, h))}
+    for key, p in layer.params.items():
+        errors[key] = rel_error(analytic[key], numerical_gradient(f, p, h))
+    return errors
+
+
+def check_loss(loss, y_true: np.ndarray, y_pred: np.ndarray, h: float = 1e-6) -> float:
+    """Relative error of ``loss.backward()`` against finite differences of ``loss.forward``."""
+    y_pred = np.array(y_pred, dtype=np.float64)
+    loss.forward(y_true, y_pred)
+    analytic = loss.backward()
+    numeric = numerical_gradient(lambda: loss.forward(y_true, y_pred), y_pred, h)
+    return rel_error(analytic, numeric)
+
+
+def check_model(model, x: np.ndarray, y: np.ndarray, h: float = 1e-6) -> dict[str, float]:
+    """Relative errors of ``model.compute_gradients`` (every weight, and 'x') against finite
+    differences of the model's batch loss.  The model must be float64 and compiled."""
+    x = np.array(x, dtype=np.float64)
+    _, grads, dx = model.compute_gradients(x, y, return_input_grad=True)
+    if model.dtype != np.float64:
+        raise ValueError("gradient checks need a float64 model (Sequential(..., dtype='float64'))")
+    loss_fn = model._training_loss()
+    fused = model._fused
+
+    def f() -> float:
+        return loss_fn.forward(model.loss.prepare_targets(
+            y, model.layers[-1].output_shape[-1], np.float64),
+            model._forward(x, training=False, logits=fused))
+
+    errors = {"x": rel_error(dx, numerical_gradient(f, x, h))}
+    for i, (w, g) in enumerate(zip(model.weights, grads)):
+        errors[f"weight{i}"] = rel_error(g, numerical_gradient(f, w, h))
+    return errors

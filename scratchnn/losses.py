@@ -1,0 +1,262 @@
+r"""Losses with Keras 3 semantics.  Every loss is the **batch mean** of a per-sample loss.
+
+Protocol: ``forward(y_true, y_pred) -> float`` caches what ``backward`` needs;
+``backward() -> dL/dy_pred`` (same shape as ``y_pred``, already divided by N).  Calling a loss
+object returns ``forward``.  Shapes: N samples, K classes.
+
+Cross-entropy on probabilities (``from_logits=False``) reproduces Keras exactly:
+
+* categorical: :math:`q = p / \sum_k p_k` (renormalize), :math:`\hat q = clip(q, \epsilon,
+  1-\epsilon)`, :math:`\ell_i = -\sum_k y_{ik}\log \hat q_{ik}`;
+* sparse: :math:`\hat p = clip(p, \epsilon, 1-\epsilon)`, :math:`\ell_i = -\log \hat p_{i,y_i} +
+  \log\sum_k \hat p_{ik}` (Keras clips, takes logs and feeds them to a softmax-CE as logits, which
+  amounts to renormalizing *after* clipping);
+
+with :math:`\epsilon = 10^{-7}`.  Gradients flow only through unclipped entries, as through
+``tf.clip_by_value``.
+
+On logits (``from_logits=True``) the loss is :math:`\ell_i = -\sum_k y_{ik}\,(z_{ik} -
+\operatorname{logsumexp}_j z_{ij})` and the gradient is the fused
+:math:`\partial L/\partial z = (\operatorname{softmax}(z)\sum_k y_k - y)/N`, i.e. :math:`(p - y)/N`
+for one-hot or probability targets.  Nothing is clipped and nothing overflows.
+
+**The fused softmax path.**  Keras on TensorFlow, when the model's output comes from a softmax,
+silently computes the cross-entropy from the softmax's *logits* even with ``from_logits=False``
+(``_keras_logits``).  ``Sequential`` does the same: when the last layer's activation is softmax
+and the loss is a cross-entropy on probabilities, it trains and evaluates with
+:meth:`CrossentropyBase.with_logits` on the pre-softmax values, so the 1e-7 clipping never
+applies there.  Calling a loss directly on probabilities still clips, as ``keras.losses`` does.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import config
+from .checks import as_int_labels
+
+
+def _logsumexp(z: np.ndarray) -> np.ndarray:
+    m = z.max(axis=-1, keepdims=True)
+    return m + np.log(np.exp(z - m).sum(axis=-1, keepdims=True))
+
+
+def _check_pred(y_pred) -> np.ndarray:
+    y_pred = np.asarray(y_pred)
+    if y_pred.dtype not in (np.float32, np.float64):
+        y_pred = y_pred.astype(config.floatx())
+    if y_pred.ndim != 2:
+        raise ValueError(f"y_pred must have shape (N, K), got {y_pred.shape}")
+    if y_pred.shape[0] == 0:
+        raise ValueError("y_pred is empty")
+    return y_pred
+
+
+def _check_dense_target(y_true, y_pred: np.ndarray) -> np.ndarray:
+    y_true = np.asarray(y_true)
+    if y_true.shape != y_pred.shape:
+        hint = ""
+        if y_true.ndim == 1 or (y_true.ndim == 2 and y_true.shape[1] == 1):
+            hint = (" (these look like integer labels: use sparse_categorical_crossentropy or "
+                    "one-hot encode them with scratchnn.utils.to_categorical)")
+        raise ValueError(
+            f"y_true shape {y_true.shape} does not match y_pred shape {y_pred.shape}{hint}"
+        )
+    return y_true.astype(y_pred.dtype, copy=False)
+
+
+class Loss:
+    """Base class.  ``name`` is the string alias used in saved models and ``compile``."""
+
+    name = "loss"
+
+    def forward(self, y_true, y_pred) -> float:
+        raise NotImplementedError
+
+    def backward(self) -> np.ndarray:
+        raise NotImplementedError
+
+    def __call__(self, y_true, y_pred) -> float:
+        return self.forward(y_true, y_pred)
+
+    def get_config(self) -> dict:
+        return {}
+
+    def prepare_targets(self, y, num_outputs: int, dtype) -> np.ndarray:
+        """Validate and convert a whole target array once, before training."""
+        y = np.asarray(y)
+        if y.ndim == 1:
+            y = y[:, None]
+        if y.ndim != 2 or y.shape[1] != num_outputs:
+            raise ValueError(
+                f"y has shape {np.shape(y)}, but the model outputs {num_outputs} value(s) "
+                f"per sample for loss {self.name!r}"
+            )
+        if not (np.issubdtype(y.dtype, np.number) or y.dtype == np.bool_):
+            raise TypeError(f"y must be numeric, got dtype {y.dtype}")
+        y = y.astype(dtype)
+        if not np.isfinite(y).all():
+            raise ValueError("y contains NaN or infinite values")
+        return y
+
+    def __repr__(self) -> str:
+        return f"<loss {self.name} {self.get_config()}>"
+
+
+class CrossentropyBase(Loss):
+    """Shared parts of the two cross-entropies."""
+
+    def __init__(self, from_logits: bool = False):
+        self.from_logits = bool(from_logits)
+        self._cache: tuple = ()
+
+    def with_logits(self) -> CrossentropyBase:
+        """The same loss on logits: the fused softmax + cross-entropy."""
+        return type(self)(from_logits=True)
+
+    def get_config(self):
+        return {"from_logits": self.from_logits}
+
+
+class CategoricalCrossentropy(CrossentropyBase):
+    """Cross-entropy against one-hot (or probability) targets ``y_true`` of shape (N, K).
+
+    See the module docstring for the exact forward formulas.  Backward on probabilities:
+    with :math:`s_i = \\sum_k p_{ik}`, :math:`g = -y/\\hat q` masked to the unclipped entries,
+    :math:`\\partial L/\\partial p_{ij} = (g_{ij} - \\sum_k g_{ik} q_{ik}) / (N s_i)`.
+    On logits: :math:`(\\operatorname{softmax}(z)\\sum_k y_k - y)/N`.
+    """
+
+    name = "categorical_crossentropy"
+
+    def forward(self, y_true, y_pred) -> float:
+        y_pred = _check_pred(y_pred)
+        y = _check_dense_target(y_true, y_pred)
+        n = y_pred.shape[0]
+        if self.from_logits:
+            logp = y_pred - _logsumexp(y_pred)
+            self._cache = (y, np.exp(logp), n)
+            return float(-(y * logp).sum(axis=-1).mean())
+        eps = config.epsilon()
+        s = y_pred.sum(axis=-1, keepdims=True)
+        q = y_pred / s
+        qc = np.clip(q, eps, 1 - eps)
+        self._cache = (y, q, qc, s, n)
+        return float(-(y * np.log(qc)).sum(axis=-1).mean())
+
+    def backward(self) -> np.ndarray:
+        if not self._cache:
+            raise RuntimeError("backward called before forward")
+        if self.from_logits:
+            y, p, n = self._cache
+            return (p * y.sum(axis=-1, keepdims=True) - y) / n
+        y, q, qc, s, n = self._cache
+        eps = config.epsilon()
+        g = np.where((q >= eps) & (q <= 1 - eps), -y / qc, 0).astype(q.dtype, copy=False)
+        return (g - (g * q).sum(axis=-1, keepdims=True)) / (s * n)
+
+
+class SparseCategoricalCrossentropy(CrossentropyBase):
+    """Cross-entropy against integer labels ``y_true`` of shape (N,) or (N, 1), values in [0, K).
+
+    Backward on probabilities: with :math:`S_i = \\sum_k \\hat p_{ik}`,
+    :math:`\\partial L/\\partial p_{ik} = m_{ik}(1/S_i - [k = y_i]/\\hat p_{ik}) / N` where
+    :math:`m` masks the clipped entries.  On logits: :math:`(\\operatorname{softmax}(z) -
+    \\operatorname{onehot}(y))/N`.
+    """
+
+    name = "sparse_categorical_crossentropy"
+
+    def forward(self, y_true, y_pred) -> float:
+        y_pred = _check_pred(y_pred)
+        n, k = y_pred.shape
+        labels = as_int_labels(y_true, k, "y_true")
+        if len(labels) != n:
+            raise ValueError(f"y_true has {len(labels)} labels but y_pred has {n} rows")
+        rows = np.arange(n)
+        if self.from_logits:
+            logp = y_pred - _logsumexp(y_pred)
+            self._cache = (labels, np.exp(logp), n)
+            return float(-logp[rows, labels].mean())
+        eps = config.epsilon()
+        pc = np.clip(y_pred, eps, 1 - eps)
+        s = pc.sum(axis=-1)
+        self._cache = (labels, y_pred, pc, s, n)
+        return float((np.log(s) - np.log(pc[rows, labels])).mean())
+
+    def backward(self) -> np.ndarray:
+        if not self._cache:
+            raise RuntimeError("backward called before forward")
+        rows = None
+        if self.from_logits:
+            labels, p, n = self._cache
+            d = p.copy()
+            rows = np.arange(n)
+            d[rows, labels] -= 1
+            d /= n
+            return d
+        labels, p, pc, s, n = self._cache
+        eps = config.epsilon()
+        rows = np.arange(n)
+        g = np.broadcast_to(1 / s[:, None], p.shape).astype(p.dtype)
+        g[rows, labels] -= 1 / pc[rows, labels]
+        g *= (p >= eps) & (p <= 1 - eps)
+        return g / n
+
+    def prepare_targets(self, y, num_outputs, dtype):
+        return as_int_labels(y, num_outputs, "y")
+
+
+class MeanSquaredError(Loss):
+    r"""Mean squared error: :math:`L = \frac{1}{N}\sum_i \frac{1}{K}\sum_k (p_{ik}-y_{ik})^2`.
+
+    Backward: :math:`\partial L/\partial p = 2(p - y)/(NK)`.
+    """
+
+    name = "mean_squared_error"
+
+    def forward(self, y_true, y_pred) -> float:
+        y_pred = _check_pred(y_pred)
+        y = _check_dense_target(y_true, y_pred)
+        diff = y_pred - y
+        self._cache = (diff,)
+        return float((diff * diff).mean(axis=-1).mean())
+
+    def backward(self) -> np.ndarray:
+        if not getattr(self, "_cache", None):
+            raise RuntimeError("backward called before forward")
+        (diff,) = self._cache
+        return 2 * diff / diff.size
+
+
+_ALIASES = {
+    "categorical_crossentropy": CategoricalCrossentropy,
+    "sparse_categorical_crossentropy": SparseCategoricalCrossentropy,
+    "mean_squared_error": MeanSquaredError,
+    "mse": MeanSquaredError,
+}
+
+
+def get(identifier: str | Loss) -> Loss:
+    """Resolve a loss name (Keras's aliases) or pass a :class:`Loss` instance through."""
+    if isinstance(identifier, Loss):
+        return identifier
+    if isinstance(identifier, str):
+        try:
+            return _ALIASES[identifier.lower()]()
+        except KeyError:
+            raise ValueError(f"Unknown loss {identifier!r}; known: {sorted(_ALIASES)}") from None
+    raise TypeError(
+        f"Cannot interpret {identifier!r} as a loss; pass a name or a scratchnn.losses.Loss"
+    )
+
+
+def serialize(loss: Loss) -> dict:
+    return {"name": loss.name, "config": loss.get_config()}
+
+
+def deserialize(spec: dict) -> Loss:
+    cls = _ALIASES.get(spec.get("name")) if isinstance(spec, dict) else None
+    if cls is None:
+        raise ValueError(f"Unknown loss description {spec!r}")
+    return cls(**spec.get("config", {}))

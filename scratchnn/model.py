@@ -1,0 +1,537 @@
+"""``Sequential``: build, compile, fit, evaluate, predict — the training loop and its edges.
+
+Data flows one way: ``x -> layers -> loss -> backward through the layers -> optimizer``.
+One training step (``train_on_batch`` / inside ``fit``) is::
+
+    out  = last.forward(... first.forward(x))        # or last.forward_logits(...) when fused
+    loss = loss.forward(y, out); d = loss.backward()  # batch mean, so d carries 1/N
+    d    = layer.backward(d) for each layer, last to first (fills each layer's grads)
+    optimizer.apply([all grads], [all params])        # one flat buffer each, updated in place
+
+When the last layer's activation is softmax and the loss a cross-entropy on probabilities,
+the loss is computed from the pre-softmax logits, as Keras does on TensorFlow (see
+:mod:`scratchnn.losses`).
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from . import callbacks as callbacks_module
+from . import losses as losses_module
+from . import metrics as metrics_module
+from . import optimizers as optimizers_module
+from . import perf
+from .activations import Softmax
+from .checks import as_float_array, check_same_length
+from .config import resolve_dtype
+from .layers import InputLayer, Layer
+from .seeding import global_rng, rng_from
+
+
+class NonFiniteLossError(FloatingPointError):
+    """Raised by ``fit`` when the training loss becomes NaN or infinite.
+
+    ``history`` holds the epochs completed before it happened.
+    """
+
+    def __init__(self, message: str, history=None):
+        super().__init__(message)
+        self.history = history
+
+
+class Sequential:
+    """A linear stack of layers with Keras's ``Sequential`` API.
+
+    Parameters
+    ----------
+    layers : list of layers; the first may be ``scratchnn.layers.Input(shape)``, or the first
+        layer may declare ``input_shape=``.  Otherwise the model is built on first use.
+    name : model name (default ``"sequential"``, ``"sequential_1"``, ...).
+    dtype : 'float32' or 'float64'; default ``scratchnn.config.floatx()`` at build time.
+    """
+
+    _count = 0
+
+    def __init__(self, layers: Sequence[Layer] | None = None, name: str | None = None,
+                 dtype: str | None = None):
+        if name is None:
+            name = "sequential" if Sequential._count == 0 else f"sequential_{Sequential._count}"
+            Sequential._count += 1
+        self.name = name
+        self._dtype_arg = dtype
+        self.dtype: np.dtype | None = None
+        self.layers: list[Layer] = []
+        self._input_shape: tuple[int, ...] | None = None
+        self.built = False
+        self.optimizer: optimizers_module.Optimizer | None = None
+        self.loss: losses_module.Loss | None = None
+        self.compiled = False
+        self.stop_training = False
+        self.history: callbacks_module.History | None = None
+        self._flat_params: np.ndarray | None = None
+        #: Free-form JSON-serializable facts saved with the model (e.g. preprocessing).
+        self.metadata: dict = {}
+        self._flat_grads: np.ndarray | None = None
+        for layer in layers or []:
+            self.add(layer)
+
+    # -- construction -----------------------------------------------------------------------
+    def add(self, layer: Layer) -> None:
+        """Append a layer (an ``Input`` only as the first entry)."""
+        if not isinstance(layer, Layer):
+            raise TypeError(f"Sequential.add expects a scratchnn layer, got {layer!r}")
+        self.built = False  # rebuilt (keeping existing weights) on next use
+        if isinstance(layer, InputLayer):
+            if self.layers:
+                raise ValueError("Input must be the first entry of a Sequential model")
+            self._input_shape = layer.declared_input_shape
+            return
+        if not self.layers and layer.declared_input_shape is not None:
+            self._input_shape = layer.declared_input_shape
+        self.layers.append(layer)
+
+    def build(self, input_shape: tuple[int, ...] | None = None) -> None:
+        """Create every layer's parameters for per-sample input shape ``input_shape``.
+
+        Accepts Keras's ``(None, 784)`` form too.  Parameters and gradients are then packed
+        into one flat buffer each (see :mod:`scratchnn.perf`).
+        """
+        if input_shape is not None:
+            shape = tuple(input_shape)
+            if shape and shape[0] is None:
+                shape = shape[1:]
+            self._input_shape = tuple(int(s) for s in shape)
+        if self._input_shape is None:
+            raise ValueError(
+                "The model's input shape is unknown: start it with scratchnn.layers.Input(shape),"
+                " give the first layer input_shape=, call build(input_shape), or fit it on data"
+            )
+        if not self.layers:
+            raise ValueError("The model has no layers")
+        self.dtype = resolve_dtype(self._dtype_arg)
+        rng = global_rng()
+        shape = self._input_shape
+        for layer in self.layers:
+            if not layer.built:
+                layer.build(shape, self.dtype, rng)
+            elif layer.input_shape != shape or layer.dtype != self.dtype:
+                raise ValueError(f"layer {layer.name!r} was built for {layer.input_shape} "
+                                 f"{layer.dtype}, but receives {shape} {self.dtype}")
+            shape = layer.compute_output_shape(shape)
+        self._pack()
+        self.built = True
+
+    def _pack(self) -> None:
+        params = [p for layer in self.layers for p in layer.params.values()]
+        self._flat_params, pviews = perf.pack(params, self.dtype)
+        self._flat_grads, gviews = perf.pack([np.zeros_like(p) for p in params], self.dtype)
+        it_p, it_g = iter(pviews), iter(gviews)
+        for layer in self.layers:
+            for key in layer.params:
+                layer.params[key] = next(it_p)
+                layer.grads[key] = next(it_g)
+
+    def _ensure_built(self, x: np.ndarray) -> None:
+        if not self.built:
+            self.build(self._input_shape or x.shape[1:])
+
+    @property
+    def input_shape(self) -> tuple:
+        return (None,) + tuple(self._input_shape or ())
+
+    @property
+    def output_shape(self) -> tuple:
+        self._require_built()
+        return (None,) + tuple(self.layers[-1].output_shape)
+
+    def _require_built(self) -> None:
+        if not self.built and self._input_shape is not None and self.layers:
+            self.build()
+        if not self.built:
+            raise ValueError("The model has not been built yet: call build(input_shape), "
+                             "declare an Input, or call fit/predict on data first")
+
+    # -- compile ------------------------------------------------------------------------------
+    def compile(self, optimizer="adam", loss=None, metrics: Sequence | None = None) -> None:
+        """Choose the optimizer ('adam', 'sgd' or an instance), the loss (name or instance) and
+        the metrics (e.g. ``["accuracy"]``)."""
+        if loss is None:
+            raise ValueError("compile() needs a loss, e.g. loss='categorical_crossentropy'")
+        self.optimizer = optimizers_module.get(optimizer)
+        self.loss = losses_module.get(loss)
+        if metrics is None:
+            metrics = []
+        if isinstance(metrics, (str, Callable)):
+            metrics = [metrics]
+        self._metrics = [metrics_module.get(m, self.loss.name) for m in metrics]
+        self._metric_specs = list(metrics)
+        self.compiled = True
+
+    @property
+    def metrics_names(self) -> list[str]:
+        return ["loss"] + [name for name, _ in getattr(self, "_metrics", [])]
+
+    @property
+    def _fused(self) -> bool:
+        """True when the loss is computed from the last layer's pre-softmax logits."""
+        last = self.layers[-1]
+        return (isinstance(self.loss, losses_module.CrossentropyBase)
+                and not self.loss.from_logits
+                and isinstance(getattr(last, "activation", None), Softmax)
+                and hasattr(last, "forward_logits"))
+
+    def _training_loss(self) -> losses_module.Loss:
+        return self.loss.with_logits() if self._fused else self.loss
+
+    def _require_compiled(self, what: str) -> None:
+        if not self.compiled:
+            raise RuntimeError(f"You must call compile() before {what}()")
+
+    # -- the math: forward, loss, backward --------------------------------------------------
+    def _forward(self, x: np.ndarray, training: bool, logits: bool = False) -> np.ndarray:
+        h = x
+        for layer in self.layers[:-1]:
+            h = layer.forward(h, training)
+        last = self.layers[-1]
+        return last.forward_logits(h, training) if logits else last.forward(h, training)
+
+    def _backward(self, d: np.ndarray, fused: bool) -> np.ndarray | None:
+        last = self.layers[-1]
+        d = last.backward_logits(d) if fused else last.backward(d)
+        for layer in reversed(self.layers[:-1]):
+            if d is None:
+                break
+            d = layer.backward(d)
+        return d
+
+    def _loss_and_grads(self, x, y, loss_fn, fused):
+        """Forward + backward on one batch: fills the flat gradient buffer.
+
+        Returns (loss, y_pred as probabilities/outputs, dL/dx or None)."""
+        out = self._forward(x, training=True, logits=fused)
+        loss = loss_fn.forward(y, out)
+        dx = self._backward(loss_fn.backward(), fused)
+        y_pred = self.layers[-1].activation.forward(out) if fused else out
+        return loss, y_pred, dx
+
+    def _set_input_grad(self, needed: bool) -> None:
+        for layer in self.layers:
+            if hasattr(layer, "compute_input_grad"):
+                layer.compute_input_grad = needed
+                break
+
+    # -- data preparation -------------------------------------------------------------------
+    def _prepare_x(self, x, name: str = "x") -> np.ndarray:
+        dtype = self.dtype if self.built else resolve_dtype(self._dtype_arg)
+        x = as_float_array(x, name, dtype)
+        self._ensure_built(x)
+        if x.shape[1:] != self._input_shape:
+            raise ValueError(
+                f"{name} has per-sample shape {x.shape[1:]}, but the model expects "
+                f"{self._input_shape} (input shape (None, "
+                f"{', '.join(map(str, self._input_shape))}))"
+            )
+        return x
+
+    def _prepare_xy(self, x, y, name: str = "") -> tuple[np.ndarray, np.ndarray]:
+        x = self._prepare_x(x, f"{name}x")
+        if y is None:
+            raise ValueError(f"{name}y is missing")
+        y_arr = np.asarray(y)
+        if y_arr.ndim == 0:
+            raise ValueError(f"{name}y must have one entry per sample, got a scalar")
+        check_same_length(x, y_arr, f"{name}x", f"{name}y")
+        y = self.loss.prepare_targets(y_arr, self.layers[-1].output_shape[-1], self.dtype)
+        return x, y
+
+    def _metric_values(self, y, y_pred) -> list[float]:
+        return [float(np.sum(fn(y, y_pred))) for _, fn in self._metrics]
+
+    # -- training -----------------------------------------------------------------------------
+    def train_on_batch(self, x, y) -> float | list[float]:
+        """One optimizer step on one batch; returns [loss, *metrics] for that batch."""
+        self._require_compiled("train_on_batch")
+        x, y = self._prepare_xy(x, y)
+        self._set_input_grad(False)
+        fused = self._fused
+        loss, y_pred, _ = self._loss_and_grads(x, y, self._training_loss(), fused)
+        self.optimizer.apply([self._flat_grads], [self._flat_params])
+        values = [loss] + [v / len(x) for v in self._metric_values(y, y_pred)]
+        return values if len(values) > 1 else values[0]
+
+    def compute_gradients(self, x, y, return_input_grad: bool = False):
+        """The batch-mean loss and its gradients, in ``get_weights()`` order and shapes.
+
+        With ``return_input_grad=True`` also returns dL/dx (same shape as x).  No parameter
+        changes.  For studying the math and for parity tests against ``tf.GradientTape``.
+        """
+        self._require_compiled("compute_gradients")
+        x, y = self._prepare_xy(x, y)
+        self._set_input_grad(True)
+        fused = self._fused
+        loss, _, dx = self._loss_and_grads(x, y, self._training_loss(), fused)
+        grads = [g.copy() for layer in self.layers for g in layer.grads.values()]
+        return (loss, grads, dx) if return_input_grad else (loss, grads)
+
+    def fit(self, x=None, y=None, batch_size: int | None = 32, epochs: int = 1,
+            verbose: int | str = "auto", callbacks: list | None = None,
+            validation_split: float = 0.0, validation_data=None, shuffle: bool = True,
+            initial_epoch: int = 0, seed: int | None = None) -> callbacks_module.History:
+        """Train for ``epochs`` epochs of mini-batch gradient descent; return a ``History``.
+
+        As in Keras: ``validation_split`` holds out the *last* fraction of the samples (before
+        shuffling); the samples are reshuffled every epoch when ``shuffle`` (with the global
+        generator, or ``seed``); the last batch may be smaller; the logged ``loss`` is the
+        sample-weighted mean of the batch losses over the epoch.
+        """
+        self._require_compiled("fit")
+        batch_size = 32 if batch_size is None else batch_size
+        if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+        if not isinstance(epochs, (int, np.integer)) or epochs < 0:
+            raise ValueError(f"epochs must be a non-negative integer, got {epochs!r}")
+        x, y = self._prepare_xy(x, y)
+        if not 0 <= validation_split < 1:
+            raise ValueError(f"validation_split must be in [0, 1), got {validation_split}")
+        if validation_data is not None:
+            if len(validation_data) != 2:
+                raise ValueError("validation_data must be a tuple (x_val, y_val)")
+            val = self._prepare_xy(*validation_data, name="val_")
+        elif validation_split > 0:
+            split_at = int(math.floor(len(x) * (1.0 - validation_split)))
+            if split_at == 0 or split_at == len(x):
+                raise ValueError(f"validation_split={validation_split} leaves an empty training "
+                                 f"or validation set for {len(x)} samples")
+            x, val_x = x[:split_at], x[split_at:]
+            y, val_y = y[:split_at], y[split_at:]
+            val = (val_x, val_y)
+        else:
+            val = None
+
+        n = len(x)
+        steps = math.ceil(n / batch_size)
+        rng = rng_from(seed)
+        verbose = (1 if sys.stdout.isatty() else 2) if verbose == "auto" else int(verbose)
+        history = callbacks_module.History()
+        cbs = [history] + list(callbacks or [])
+        if verbose:
+            cbs.append(callbacks_module.ProgbarLogger(verbose, steps, epochs))
+        for cb in cbs:
+            cb.set_model(self)
+        self.history = history
+        self.stop_training = False
+
+        fused = self._fused
+        loss_fn = self._training_loss()
+        widths = [int(np.prod(layer.output_shape)) for layer in self.layers]
+        widths.append(int(np.prod(self._input_shape)))
+        xb_buf = np.empty((batch_size,) + x.shape[1:], dtype=x.dtype)
+        yb_buf = np.empty((batch_size,) + y.shape[1:], dtype=y.dtype)
+        self._set_input_grad(False)
+
+        for cb in cbs:
+            cb.on_train_begin({})
+        with perf.blas_limit(perf.blas_threads_for(batch_size, widths)):
+            for epoch in range(initial_epoch, epochs):
+                for cb in cbs:
+                    cb.on_epoch_begin(epoch, {})
+                order = rng.permutation(n) if shuffle else None
+                loss_sum, metric_sums, seen = 0.0, [0.0] * len(self._metrics), 0
+                logs: dict[str, float] = {}
+                for step in range(steps):
+                    lo, hi = step * batch_size, min(n, (step + 1) * batch_size)
+                    if order is None:
+                        xb, yb = x[lo:hi], y[lo:hi]
+                    else:
+                        idx = order[lo:hi]
+                        xb = np.take(x, idx, axis=0, out=xb_buf[: hi - lo])
+                        yb = np.take(y, idx, axis=0, out=yb_buf[: hi - lo])
+                    for cb in cbs:
+                        cb.on_train_batch_begin(step, {})
+                    loss, y_pred, _ = self._loss_and_grads(xb, yb, loss_fn, fused)
+                    if not math.isfinite(loss):
+                        logs = {"loss": loss}
+                        for cb in cbs:
+                            cb.on_train_batch_end(step, logs)
+                        if self.stop_training:
+                            break
+                        raise NonFiniteLossError(
+                            f"The training loss became {loss} at epoch {epoch + 1}, batch "
+                            f"{step + 1} (before this update). Lower the learning rate, check the "
+                            "inputs are scaled, or pass callbacks=[TerminateOnNaN()] to stop "
+                            "quietly.", history)
+                    self.optimizer.apply([self._flat_grads], [self._flat_params])
+                    m = hi - lo
+                    seen += m
+                    loss_sum += loss * m
+                    for i, v in enumerate(self._metric_values(yb, y_pred)):
+                        metric_sums[i] += v
+                    logs = {"loss": loss_sum / seen}
+                    for (name, _), s in zip(self._metrics, metric_sums):
+                        logs[name] = s / seen
+                    for cb in cbs:
+                        cb.on_train_batch_end(step, logs)
+                    if self.stop_training:
+                        break
+                if val is not None and seen:
+                    values = self._evaluate_arrays(val[0], val[1], batch_size)
+                    logs.update({f"val_{k}": v for k, v in zip(self.metrics_names, values)})
+                for cb in cbs:
+                    cb.on_epoch_end(epoch, logs)
+                if self.stop_training:
+                    break
+        for cb in cbs:
+            cb.on_train_end({})
+        return history
+
+    # -- inference ----------------------------------------------------------------------------
+    def _evaluate_arrays(self, x, y, batch_size: int) -> list[float]:
+        loss_fn = self._training_loss()
+        fused = self._fused
+        loss_sum, metric_sums = 0.0, [0.0] * len(self._metrics)
+        for lo in range(0, len(x), batch_size):
+            xb, yb = x[lo:lo + batch_size], y[lo:lo + batch_size]
+            out = self._forward(xb, training=False, logits=fused)
+            loss_sum += loss_fn.forward(yb, out) * len(xb)
+            y_pred = self.layers[-1].activation.forward(out) if fused else out
+            for i, v in enumerate(self._metric_values(yb, y_pred)):
+                metric_sums[i] += v
+        n = len(x)
+        return [loss_sum / n] + [s / n for s in metric_sums]
+
+    def evaluate(self, x=None, y=None, batch_size: int | None = 32, verbose: int | str = "auto",
+                 return_dict: bool = False):
+        """Loss and metrics on (x, y): ``[loss, accuracy]`` (a float when there are no metrics).
+
+        The loss is the sample-weighted mean over batches, i.e. the mean over all samples.
+        """
+        self._require_compiled("evaluate")
+        batch_size = 32 if batch_size is None else int(batch_size)
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer, got {batch_size}")
+        x, y = self._prepare_xy(x, y)
+        widths = [int(np.prod(layer.output_shape)) for layer in self.layers]
+        with perf.blas_limit(perf.blas_threads_for(batch_size, widths)):
+            values = self._evaluate_arrays(x, y, batch_size)
+        verbose = (1 if sys.stdout.isatty() else 0) if verbose == "auto" else int(verbose)
+        if verbose:
+            print(" - ".join(f"{k}: {v:.4f}" for k, v in zip(self.metrics_names, values)))
+        if return_dict:
+            return dict(zip(self.metrics_names, values))
+        return values if len(values) > 1 else values[0]
+
+    def predict(self, x, batch_size: int | None = 32, verbose: int | str = "auto") -> np.ndarray:
+        """The model's outputs (probabilities after a softmax), in batches; shape (N, units)."""
+        batch_size = 32 if batch_size is None else int(batch_size)
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer, got {batch_size}")
+        x = self._prepare_x(x)
+        out = np.empty((len(x),) + self.layers[-1].output_shape, dtype=self.dtype)
+        widths = [int(np.prod(layer.output_shape)) for layer in self.layers]
+        with perf.blas_limit(perf.blas_threads_for(batch_size, widths)):
+            for lo in range(0, len(x), batch_size):
+                out[lo:lo + batch_size] = self._forward(x[lo:lo + batch_size], training=False)
+        return out
+
+    def predict_on_batch(self, x) -> np.ndarray:
+        x = self._prepare_x(x)
+        return self._forward(x, training=False)
+
+    def test_on_batch(self, x, y):
+        return self.evaluate(x, y, batch_size=len(x), verbose=0)
+
+    def __call__(self, x, training: bool = False) -> np.ndarray:
+        return self._forward(self._prepare_x(x), training)
+
+    # -- weights --------------------------------------------------------------------------------
+    @property
+    def weights(self) -> list[np.ndarray]:
+        """Live views of every parameter, in Keras's order (kernel, bias per layer)."""
+        self._require_built()
+        return [p for layer in self.layers for p in layer.params.values()]
+
+    trainable_weights = weights
+
+    def get_weights(self) -> list[np.ndarray]:
+        """Copies of every parameter, in Keras's order and shapes."""
+        return [w.copy() for w in self.weights]
+
+    def set_weights(self, weights: Sequence[np.ndarray]) -> None:
+        """Copy ``weights`` (Keras's order and shapes) into the model's parameters."""
+        own = self.weights
+        weights = list(weights)
+        if len(weights) != len(own):
+            raise ValueError(f"set_weights got {len(weights)} arrays, the model has {len(own)}")
+        for i, (dst, src) in enumerate(zip(own, weights)):
+            src = np.asarray(src)
+            if src.shape != dst.shape:
+                raise ValueError(f"weight {i} has shape {src.shape}, expected {dst.shape}")
+            dst[...] = src
+
+    def count_params(self) -> int:
+        self._require_built()
+        return int(self._flat_params.size)
+
+    # -- description, saving --------------------------------------------------------------------
+    def summary(self, print_fn: Callable[[str], None] | None = None) -> None:
+        """Print a Keras-like table of layers, output shapes and parameter counts."""
+        self._require_built()
+        print_fn = print_fn or print
+        rows = [(f"{layer.name} ({type(layer).__name__.replace('ActivationLayer', 'Activation')})",
+                 str((None,) + tuple(layer.output_shape)), f"{layer.count_params():,}")
+                for layer in self.layers]
+        w0 = max(28, *(len(r[0]) + 2 for r in rows))
+        w1 = max(26, *(len(r[1]) + 2 for r in rows))
+        width = w0 + w1 + 12
+        total = self.count_params()
+        size = total * self.dtype.itemsize
+        lines = [f'Model: "{self.name}"', "_" * width,
+                 f"{'Layer (type)':<{w0}}{'Output Shape':<{w1}}{'Param #':>10}", "=" * width]
+        for i, (a, b, c) in enumerate(rows):
+            lines.append(f"{a:<{w0}}{b:<{w1}}{c:>10}")
+            lines.append("_" * width if i < len(rows) - 1 else "=" * width)
+        lines += [f"Total params: {total:,} ({_human_bytes(size)})",
+                  f"Trainable params: {total:,} ({_human_bytes(size)})",
+                  "Non-trainable params: 0 (0.00 B)", "_" * width]
+        for line in lines:
+            print_fn(line)
+
+    def get_config(self) -> dict:
+        from .layers import serialize
+
+        return {"name": self.name, "dtype": None if self.dtype is None else self.dtype.name,
+                "input_shape": None if self._input_shape is None else list(self._input_shape),
+                "layers": [serialize(layer) for layer in self.layers]}
+
+    def save(self, filepath) -> None:
+        """Save architecture, weights, compile settings and optimizer state (see saving)."""
+        from .saving import save_model
+
+        save_model(self, filepath)
+
+    def save_weights(self, filepath) -> None:
+        from .saving import save_weights
+
+        save_weights(self, filepath)
+
+    def load_weights(self, filepath) -> None:
+        from .saving import load_weights
+
+        load_weights(self, filepath)
+
+    def __repr__(self) -> str:
+        return f"<Sequential {self.name!r} layers={[layer.name for layer in self.layers]}>"
+
+
+def _human_bytes(n: int) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.2f} {unit}"
+        n /= 1024
+    return f"{n:.2f} GB"
+

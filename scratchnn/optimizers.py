@@ -1,0 +1,211 @@
+r"""Optimizers with Keras 3's exact update algebra (``keras/src/optimizers/``).
+
+An optimizer owns *slot* arrays per variable (momentums, velocities), a step counter
+``iterations`` and a settable ``learning_rate``.  ``apply(grads, variables)`` calls
+``update_step(grad, variable, lr)`` for each pair, updating the variables **in place**, then
+increments ``iterations``.  Scalars are cast to the variable's dtype first, as Keras does, so
+float32 models update in float32.
+
+A ``Sequential`` model passes its parameters as one flat buffer (a single "variable"), which
+makes each update a handful of whole-array NumPy operations; element-wise algebra gives the same
+numbers either way.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class Optimizer:
+    """Base class: slots, the step counter and the learning rate."""
+
+    name = "optimizer"
+    slot_names: tuple[str, ...] = ()
+
+    def __init__(self, learning_rate: float = 0.001):
+        self.learning_rate = learning_rate
+        self.iterations = 0
+        self._slots: list[dict[str, np.ndarray]] = []
+        self._shapes: list[tuple[tuple[int, ...], np.dtype]] = []
+
+    @property
+    def learning_rate(self) -> float:
+        return self._learning_rate
+
+    @learning_rate.setter
+    def learning_rate(self, value: float) -> None:
+        value = float(value)
+        if not np.isfinite(value) or value < 0:
+            raise ValueError(f"learning_rate must be a finite non-negative number, got {value}")
+        self._learning_rate = value
+
+    def build(self, variables: list[np.ndarray]) -> None:
+        """Create zeroed slots for ``variables`` (called on the first ``apply``)."""
+        self._shapes = [(v.shape, v.dtype) for v in variables]
+        self._slots = [{s: np.zeros_like(v) for s in self.slot_names} for v in variables]
+
+    @property
+    def built(self) -> bool:
+        return bool(self._shapes)
+
+    def apply(self, grads: list[np.ndarray], variables: list[np.ndarray]) -> None:
+        """Update every variable in place from its gradient, then count one step."""
+        if len(grads) != len(variables):
+            raise ValueError(f"got {len(grads)} gradients for {len(variables)} variables")
+        if not self.built:
+            self.build(variables)
+        elif [(v.shape, v.dtype) for v in variables] != self._shapes:
+            raise ValueError("variables do not match the ones this optimizer was built for")
+        for index, (g, v) in enumerate(zip(grads, variables)):
+            self._index = index
+            self.update_step(g, v, self.learning_rate)
+        self.iterations += 1
+
+    def apply_gradients(self, grads_and_vars) -> None:
+        """Keras spelling: ``apply_gradients(zip(grads, variables))``."""
+        pairs = list(grads_and_vars)
+        self.apply([g for g, _ in pairs], [v for _, v in pairs])
+
+    def slots(self, index: int | None = None) -> dict[str, np.ndarray]:
+        """The slot arrays of variable ``index`` (default: the one being updated)."""
+        return self._slots[self._index if index is None else index]
+
+    def update_step(self, gradient: np.ndarray, variable: np.ndarray, learning_rate: float):
+        raise NotImplementedError
+
+    # -- state for saving ---------------------------------------------------------------------
+    def get_config(self) -> dict:
+        return {"learning_rate": self.learning_rate}
+
+    def get_state(self) -> dict[str, np.ndarray]:
+        state = {"iterations": np.array(self.iterations, dtype=np.int64)}
+        for i, slots in enumerate(self._slots):
+            for name, arr in slots.items():
+                state[f"{i}/{name}"] = arr
+        return state
+
+    def set_state(self, state: dict[str, np.ndarray], variables: list[np.ndarray]) -> None:
+        self.build(variables)
+        self.iterations = int(state["iterations"])
+        for i, slots in enumerate(self._slots):
+            for name, arr in slots.items():
+                saved = state[f"{i}/{name}"]
+                if saved.shape != arr.shape:
+                    raise ValueError(f"optimizer slot {i}/{name} has shape {saved.shape}, "
+                                     f"expected {arr.shape}")
+                arr[...] = saved
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.get_config()} iterations={self.iterations}>"
+
+
+class SGD(Optimizer):
+    r"""Stochastic gradient descent, optionally with (Nesterov) momentum.
+
+    * no momentum: :math:`\theta \leftarrow \theta - \eta g`;
+    * momentum :math:`\mu`: :math:`m \leftarrow \mu m - \eta g`, then
+      :math:`\theta \leftarrow \theta + m`, or with ``nesterov=True``
+      :math:`\theta \leftarrow \theta + \mu m - \eta g` (using the new ``m``).
+    """
+
+    name = "sgd"
+
+    def __init__(self, learning_rate: float = 0.01, momentum: float = 0.0,
+                 nesterov: bool = False):
+        super().__init__(learning_rate)
+        if not 0 <= momentum <= 1:
+            raise ValueError(f"momentum must be in [0, 1], got {momentum}")
+        self.momentum = float(momentum)
+        self.nesterov = bool(nesterov)
+        self.slot_names = ("momentum",) if self.momentum != 0 else ()
+
+    def update_step(self, gradient, variable, learning_rate):
+        dt = variable.dtype.type
+        lr = dt(learning_rate)
+        if self.momentum == 0:
+            variable -= gradient * lr
+            return
+        mu = dt(self.momentum)
+        m = self.slots()["momentum"]
+        m *= mu
+        m -= gradient * lr
+        if self.nesterov:
+            variable += m * mu - gradient * lr
+        else:
+            variable += m
+
+    def get_config(self):
+        return {"learning_rate": self.learning_rate, "momentum": self.momentum,
+                "nesterov": self.nesterov}
+
+
+class Adam(Optimizer):
+    r"""Adam, in Keras's form (the "epsilon hat" variant of Kingma & Ba, sec. 2):
+
+    with :math:`t` = ``iterations + 1``,
+
+    .. math::
+        m \leftarrow m + (g - m)(1 - \beta_1), \qquad
+        v \leftarrow v + (g^2 - v)(1 - \beta_2),
+
+        \alpha = \eta\,\sqrt{1 - \beta_2^t} / (1 - \beta_1^t), \qquad
+        \theta \leftarrow \theta - \alpha\, m / (\sqrt{v} + \hat\epsilon).
+
+    The bias correction is folded into :math:`\alpha`, so :math:`\hat\epsilon` (default 1e-7)
+    is added to the *uncorrected* :math:`\sqrt v`; the paper's :math:`\epsilon` would be
+    :math:`\hat\epsilon / \sqrt{1-\beta_2^t}`.
+    """
+
+    name = "adam"
+    slot_names = ("m", "v")
+
+    def __init__(self, learning_rate: float = 0.001, beta_1: float = 0.9,
+                 beta_2: float = 0.999, epsilon: float = 1e-7):
+        super().__init__(learning_rate)
+        for label, b in (("beta_1", beta_1), ("beta_2", beta_2)):
+            if not 0 <= b < 1:
+                raise ValueError(f"{label} must be in [0, 1), got {b}")
+        self.beta_1, self.beta_2, self.epsilon = float(beta_1), float(beta_2), float(epsilon)
+
+    def update_step(self, gradient, variable, learning_rate):
+        dt = variable.dtype.type
+        t = dt(self.iterations + 1)
+        alpha = (dt(learning_rate) * np.sqrt(1 - dt(self.beta_2) ** t)
+                 / (1 - dt(self.beta_1) ** t))
+        s = self.slots()
+        m, v = s["m"], s["v"]
+        m += (gradient - m) * (1 - self.beta_1)
+        v += (np.square(gradient) - v) * (1 - self.beta_2)
+        variable -= (m * alpha) / (np.sqrt(v) + self.epsilon)
+
+    def get_config(self):
+        return {"learning_rate": self.learning_rate, "beta_1": self.beta_1,
+                "beta_2": self.beta_2, "epsilon": self.epsilon}
+
+
+_ALIASES = {"sgd": SGD, "adam": Adam}
+
+
+def get(identifier: str | Optimizer) -> Optimizer:
+    """Resolve 'sgd' / 'adam' (Keras defaults) or pass an :class:`Optimizer` through."""
+    if isinstance(identifier, Optimizer):
+        return identifier
+    if isinstance(identifier, str):
+        try:
+            return _ALIASES[identifier.lower()]()
+        except KeyError:
+            raise ValueError(
+                f"Unknown optimizer {identifier!r}; known: {sorted(_ALIASES)}"
+            ) from None
+    raise TypeError(f"Cannot interpret {identifier!r} as an optimizer")
+
+
+def serialize(opt: Optimizer) -> dict:
+    return {"name": opt.name, "config": opt.get_config()}
+
+
+def deserialize(spec: dict) -> Optimizer:
+    cls = _ALIASES.get(spec.get("name")) if isinstance(spec, dict) else None
+    if cls is None:
+        raise ValueError(f"Unknown optimizer description {spec!r}")
+    return cls(**spec.get("config", {}))
