@@ -85,7 +85,8 @@ class LearningRateScheduler(Callback):
         try:
             new = float(new)
         except (TypeError, ValueError):
-            raise ValueError(f"LearningRateScheduler: schedule returned {new!r}, not a number")
+            raise ValueError(
+                f"LearningRateScheduler: schedule returned {new!r}, not a number") from None
         if not math.isfinite(new):
             raise ValueError(f"LearningRateScheduler: schedule returned {new} at epoch {epoch}")
         self.model.optimizer.learning_rate = new

@@ -318,7 +318,8 @@ class Sequential:
         rng = rng_from(seed)
         verbose = (1 if sys.stdout.isatty() else 2) if verbose == "auto" else int(verbose)
         history = callbacks_module.History()
-        cbs = [history] + list(callbacks or [])
+        # Like Keras: user callbacks first, so History and the progress bar see their logs.
+        cbs = list(callbacks or []) + [history]
         if verbose:
             cbs.append(callbacks_module.ProgbarLogger(verbose, steps, epochs))
         for cb in cbs:

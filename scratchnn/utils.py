@@ -122,7 +122,8 @@ def normalize(x, axis: int = -1, order=2) -> np.ndarray:
     For ``axis=0`` Keras's NumPy path re-inserts the norm at axis ``-1`` (it evaluates
     ``axis or -1``), which is a bug (wrong result for square inputs, broadcasting error
     otherwise); here the norm is re-inserted at ``axis``, so ``axis=0`` normalizes columns.
-    For every other axis the result is identical to Keras.
+    Keras also returns shape ``(1, n)`` for a 1-D input of shape ``(n,)``; here the output
+    always has the shape of ``x``. Otherwise the result is identical to Keras.
     """
     arr = np.asarray(x)
     if arr.ndim == 0:
@@ -131,9 +132,9 @@ def normalize(x, axis: int = -1, order=2) -> np.ndarray:
         raise TypeError(f"axis must be an int, got {axis!r}")
     if not -arr.ndim <= axis < arr.ndim:
         raise ValueError(f"axis {axis} is out of range for an array of shape {arr.shape}")
-    norm = np.atleast_1d(np.linalg.norm(arr, order, axis))
+    norm = np.linalg.norm(arr, order, axis, keepdims=True)
     norm[norm == 0] = 1
-    return arr / np.expand_dims(norm, axis)
+    return arr / norm
 
 
 def standardize(
