@@ -29,6 +29,15 @@ def mnist_location() -> str | None:
 
 
 @pytest.fixture(scope="session")
+def mnist_dir() -> str:
+    """The folder holding ``mnist/`` (skips the test when MNIST is not available)."""
+    where = mnist_location()
+    if where is None:
+        pytest.skip("MNIST not available (set SCRATCHNN_DATA)")
+    return where
+
+
+@pytest.fixture(scope="session")
 def mnist_data():
     where = mnist_location()
     if where is None:
