@@ -12,7 +12,7 @@ background.  :func:`to_mnist` repeats those steps on an image of any size and po
    nearer the bright end of the image's range, the image is dark-on-light and is inverted
    (``255 - x``), so ink is bright as in MNIST.
 3. **Background removal**: ``x <- max(x - b, 0) / max(x - b)`` (ink peaks at 1), and values
-   below ``noise`` (default 0.2) are set to 0, which removes paper texture and JPEG noise.
+   below ``noise`` (default 0.1) are set to 0, which removes paper texture and JPEG noise.
 4. **Crop** to the bounding box of the remaining ink.
 5. **Fit** the crop into 80x80 keeping the aspect ratio (Lanczos), optionally thicken thin
    strokes there (see below), then shrink by exactly 4 with box averaging into 20x20 -- the
@@ -22,11 +22,11 @@ background.  :func:`to_mnist` repeats those steps on an image of any size and po
    inside), which puts ``c`` within half a pixel of (14, 14), as in MNIST.
 
 **Stroke width.**  A digit drawn with a thin pen on a large canvas becomes a faint hairline at
-20x20, while MNIST strokes are about 2.8 px wide (median over the training set of
-``2 * area / boundary`` of the ink above half intensity).  With ``thicken=True`` the stroke
-width is estimated the same way at the 80x80 stage and, if thinner than
-:data:`MIN_STROKE` (in 20x20 pixels), grown by a grey-level dilation (a k x k maximum filter)
-to about :data:`TARGET_STROKE`.
+20x20, while MNIST strokes are about 2-3 px wide.  With ``thicken=True`` the stroke width is
+estimated at the 80x80 stage (:func:`stroke_width`, divided by 4 to count 20x20 pixels) and,
+if thinner than :data:`MIN_STROKE`, grown by a grey-level dilation (a k x k maximum filter) to
+about :data:`TARGET_STROKE`.  On the first 1000 MNIST test digits put through the same stage
+this estimate has median 2.25 and 1st percentile 1.3, so MNIST-like input is never thickened.
 
 The output is a uint8 array (28, 28) like ``mnist.load_data()``'s images; apply a model's
 preprocessing recipe (``model.metadata["preprocess"]``) before predicting, as
@@ -56,9 +56,9 @@ __all__ = [
 ]
 
 #: Estimated stroke width (pixels of the 20x20 box) below which ``thicken`` dilates.
-MIN_STROKE = 2.0
+MIN_STROKE = 1.0
 #: Stroke width (pixels of the 20x20 box) that ``thicken`` aims for: MNIST's median.
-TARGET_STROKE = 2.8
+TARGET_STROKE = 2.25
 
 _BOX = 20  # the digit is fitted into BOX x BOX ...
 _FIELD = 28  # ... and centred in FIELD x FIELD
@@ -261,7 +261,7 @@ def _polarity_and_background(gray: np.ndarray, invert) -> tuple[np.ndarray, floa
     return gray, background
 
 
-def to_mnist(image, invert="auto", *, thicken: bool = True, noise: float = 0.2) -> np.ndarray:
+def to_mnist(image, invert="auto", *, thicken: bool = True, noise: float = 0.1) -> np.ndarray:
     """Convert a grayscale image of one digit into an MNIST-style uint8 (28, 28) array.
 
     Parameters
@@ -274,7 +274,7 @@ def to_mnist(image, invert="auto", *, thicken: bool = True, noise: float = 0.2) 
     thicken : bool, default True
         Dilate strokes thinner than :data:`MIN_STROKE` pixels (at 20x20) to about
         :data:`TARGET_STROKE` pixels.
-    noise : float in [0, 1), default 0.2
+    noise : float in [0, 1), default 0.1
         After background subtraction and scaling to peak 1, values below ``noise`` become 0.
 
     Returns
@@ -338,7 +338,7 @@ def to_mnist(image, invert="auto", *, thicken: bool = True, noise: float = 0.2) 
 
 
 def image_to_mnist(source, invert="auto", *, thicken: bool = True,
-                   noise: float = 0.2) -> np.ndarray:
+                   noise: float = 0.1) -> np.ndarray:
     """:func:`load_image` then :func:`to_mnist`: a file/PIL image/array -> uint8 (28, 28)."""
     return to_mnist(load_image(source), invert, thicken=thicken, noise=noise)
 

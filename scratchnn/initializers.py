@@ -12,8 +12,10 @@ kernel of shape (fan_in, fan_out):
 
 Truncated normals redraw values beyond two standard deviations, as Keras does; the constant
 .8796... rescales so the truncated distribution has the intended variance.  Randomness comes from
-the ``rng`` passed in (the model's, seeded by ``scratchnn.utils.set_random_seed``); the values
-therefore differ from Keras's for the same seed — parity tests copy weights instead.
+the ``rng`` passed in (the model's, seeded by ``scratchnn.utils.set_random_seed``), or, when the
+initializer was created with ``seed=``, from its own generator seeded with it (so the same seeded
+initializer gives the same values every call, as in Keras).  The values differ from Keras's for
+the same seed — parity tests copy weights instead.
 """
 
 from __future__ import annotations
@@ -47,6 +49,12 @@ class Initializer:
     """Base class: ``__call__(shape, dtype, rng) -> np.ndarray``."""
 
     name = "initializer"
+    seed: int | None = None
+
+    def _rng(self, rng: np.random.Generator | None) -> np.random.Generator:
+        if self.seed is not None:
+            return np.random.default_rng(self.seed)
+        return rng if rng is not None else np.random.default_rng()
 
     def __call__(self, shape, dtype, rng: np.random.Generator) -> np.ndarray:
         raise NotImplementedError
@@ -72,27 +80,27 @@ class Ones(Initializer):
 class RandomNormal(Initializer):
     name = "random_normal"
 
-    def __init__(self, mean: float = 0.0, stddev: float = 0.05):
-        self.mean, self.stddev = float(mean), float(stddev)
+    def __init__(self, mean: float = 0.0, stddev: float = 0.05, seed: int | None = None):
+        self.mean, self.stddev, self.seed = float(mean), float(stddev), seed
 
-    def __call__(self, shape, dtype, rng):
-        return rng.normal(self.mean, self.stddev, shape).astype(dtype)
+    def __call__(self, shape, dtype, rng=None):
+        return self._rng(rng).normal(self.mean, self.stddev, shape).astype(dtype)
 
     def get_config(self):
-        return {"mean": self.mean, "stddev": self.stddev}
+        return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed}
 
 
 class RandomUniform(Initializer):
     name = "random_uniform"
 
-    def __init__(self, minval: float = -0.05, maxval: float = 0.05):
-        self.minval, self.maxval = float(minval), float(maxval)
+    def __init__(self, minval: float = -0.05, maxval: float = 0.05, seed: int | None = None):
+        self.minval, self.maxval, self.seed = float(minval), float(maxval), seed
 
-    def __call__(self, shape, dtype, rng):
-        return rng.uniform(self.minval, self.maxval, shape).astype(dtype)
+    def __call__(self, shape, dtype, rng=None):
+        return self._rng(rng).uniform(self.minval, self.maxval, shape).astype(dtype)
 
     def get_config(self):
-        return {"minval": self.minval, "maxval": self.maxval}
+        return {"minval": self.minval, "maxval": self.maxval, "seed": self.seed}
 
 
 class VarianceScaling(Initializer):
@@ -100,10 +108,21 @@ class VarianceScaling(Initializer):
 
     name = "variance_scaling"
 
-    def __init__(self, scale: float, mode: str, distribution: str):
+    def __init__(self, scale: float = 1.0, mode: str = "fan_in",
+                 distribution: str = "truncated_normal", seed: int | None = None):
+        if mode not in ("fan_in", "fan_out", "fan_avg"):
+            raise ValueError(f"mode must be fan_in, fan_out or fan_avg, got {mode!r}")
+        if distribution not in ("uniform", "truncated_normal"):
+            raise ValueError(f"distribution must be uniform or truncated_normal, got "
+                             f"{distribution!r}")
         self.scale, self.mode, self.distribution = float(scale), mode, distribution
+        self.seed = seed
 
-    def __call__(self, shape, dtype, rng):
+    def get_config(self):
+        return {"seed": self.seed}
+
+    def __call__(self, shape, dtype, rng=None):
+        rng = self._rng(rng)
         fan_in, fan_out = _fans(tuple(shape))
         n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}[self.mode]
         var = self.scale / max(1.0, n)
@@ -116,29 +135,29 @@ class VarianceScaling(Initializer):
 class GlorotUniform(VarianceScaling):
     name = "glorot_uniform"
 
-    def __init__(self):
-        super().__init__(1.0, "fan_avg", "uniform")
+    def __init__(self, seed: int | None = None):
+        super().__init__(1.0, "fan_avg", "uniform", seed=seed)
 
 
 class GlorotNormal(VarianceScaling):
     name = "glorot_normal"
 
-    def __init__(self):
-        super().__init__(1.0, "fan_avg", "truncated_normal")
+    def __init__(self, seed: int | None = None):
+        super().__init__(1.0, "fan_avg", "truncated_normal", seed=seed)
 
 
 class HeUniform(VarianceScaling):
     name = "he_uniform"
 
-    def __init__(self):
-        super().__init__(2.0, "fan_in", "uniform")
+    def __init__(self, seed: int | None = None):
+        super().__init__(2.0, "fan_in", "uniform", seed=seed)
 
 
 class HeNormal(VarianceScaling):
     name = "he_normal"
 
-    def __init__(self):
-        super().__init__(2.0, "fan_in", "truncated_normal")
+    def __init__(self, seed: int | None = None):
+        super().__init__(2.0, "fan_in", "truncated_normal", seed=seed)
 
 
 _CLASSES = {

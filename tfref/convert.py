@@ -1,0 +1,178 @@
+"""Converting models, losses and metrics between scratchnn and Keras.
+
+* :func:`to_keras` — the Keras ``Sequential`` equivalent of a scratchnn model: same layers in
+  the same order, same activations, same dtype, and a copy of the current weights (so the two
+  never depend on matching random number generators).  If the scratchnn model is compiled,
+  the Keras model is compiled with the equivalent loss, optimizer and metrics.
+* :func:`from_keras` — the reverse, for Sequential models made of ``Dense``, ``Flatten`` and
+  ``Activation`` layers.
+* :func:`keras_loss` — the Keras loss object with the same semantics as a scratchnn loss,
+  built with ``dtype=`` the model's dtype (see :mod:`tfref.backend` for why that matters).
+
+Weights are copied, not shared: later training of one model does not affect the other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+import scratchnn
+from scratchnn import layers as snn_layers
+from scratchnn import losses as snn_losses
+
+from .backend import dtype_name, keras_floatx, require_tf
+from .optim import from_keras_optimizer, optimizer
+
+#: scratchnn loss class -> Keras loss class name.
+_LOSS_CLASSES = {
+    snn_losses.CategoricalCrossentropy: "CategoricalCrossentropy",
+    snn_losses.SparseCategoricalCrossentropy: "SparseCategoricalCrossentropy",
+    snn_losses.MeanSquaredError: "MeanSquaredError",
+}
+_ACTIVATIONS = ("linear", "relu", "sigmoid", "tanh", "softmax")
+
+
+def keras_loss(loss, dtype="float32"):
+    """The Keras loss with the semantics of scratchnn ``loss`` (an instance or a name).
+
+    Parameters
+    ----------
+    loss : scratchnn ``Loss``, a loss name ('categorical_crossentropy', 'mse', ...), or a Keras
+        loss (returned unchanged).
+    dtype : dtype in which Keras evaluates the loss; pass the model's dtype.  (A Keras loss
+        built without it converts predictions to ``floatx``, which for a float64 model both
+        rounds them and disables the fused softmax path.)
+    """
+    _, keras = require_tf()
+    if isinstance(loss, keras.losses.Loss):
+        return loss
+    ours = snn_losses.get(loss)
+    for cls, keras_name in _LOSS_CLASSES.items():
+        if type(ours) is cls:
+            kwargs = {"dtype": dtype_name(dtype)}
+            if isinstance(ours, snn_losses.CrossentropyBase):
+                kwargs["from_logits"] = ours.from_logits
+            return getattr(keras.losses, keras_name)(**kwargs)
+    raise ValueError(f"no Keras equivalent known for loss {ours!r}")
+
+
+def _scratchnn_loss(keras_loss_obj) -> snn_losses.Loss:
+    """The scratchnn loss equivalent to a Keras loss object or name."""
+    _, keras = require_tf()
+    if isinstance(keras_loss_obj, str):
+        return snn_losses.get(keras_loss_obj)
+    for cls, keras_name in _LOSS_CLASSES.items():
+        if type(keras_loss_obj) is getattr(keras.losses, keras_name):
+            config = keras_loss_obj.get_config()
+            if issubclass(cls, snn_losses.CrossentropyBase):
+                if config.get("label_smoothing", 0):
+                    raise ValueError("label_smoothing has no scratchnn equivalent")
+                return cls(from_logits=config.get("from_logits", False))
+            return cls()
+    raise ValueError(f"no scratchnn equivalent known for Keras loss {keras_loss_obj!r}")
+
+
+def _activation_name(activation) -> str:
+    """Keras's name for a built-in scratchnn activation; custom ones have no equivalent."""
+    name = getattr(activation, "name", None)
+    if name in _ACTIVATIONS and type(activation) is type(scratchnn.activations.get(name)):
+        return name
+    raise ValueError(f"custom activation {activation!r} has no Keras equivalent")
+
+
+def to_keras(model: scratchnn.Sequential, compile: bool | None = None):
+    """Build the Keras model equivalent to scratchnn ``model``, with a copy of its weights.
+
+    Parameters
+    ----------
+    model : a built scratchnn ``Sequential`` of ``Flatten``/``Dense``/``Activation`` layers.
+    compile : compile the Keras model with the equivalent loss, optimizer and (string) metrics.
+        Default: when ``model`` is compiled.  The Keras optimizer starts fresh (iteration 0,
+        zero moments) whatever the state of ``model.optimizer``.
+
+    Returns
+    -------
+    keras.Sequential
+        Input shape ``model.input_shape``, every layer's dtype ``model.dtype``, the same layer
+        names, ``get_weights()`` equal to ``model.get_weights()``.
+    """
+    _, keras = require_tf()
+    model._require_built()
+    dtype = dtype_name(model.dtype)
+    if compile is None:
+        compile = model.compiled
+    with keras_floatx(dtype):
+        kl = [keras.Input(shape=tuple(model.input_shape[1:]), dtype=dtype)]
+        for layer in model.layers:
+            if type(layer) is snn_layers.Dense:
+                kl.append(keras.layers.Dense(
+                    layer.units, activation=_activation_name(layer.activation),
+                    use_bias=layer.use_bias, name=layer.name, dtype=dtype))
+            elif type(layer) is snn_layers.Flatten:
+                kl.append(keras.layers.Flatten(name=layer.name, dtype=dtype))
+            elif type(layer) is snn_layers.ActivationLayer:
+                kl.append(keras.layers.Activation(_activation_name(layer.activation),
+                                                  name=layer.name, dtype=dtype))
+            else:
+                raise ValueError(f"layer {layer!r} has no Keras equivalent in tfref")
+        keras_model = keras.Sequential(kl, name=model.name)
+        keras_model.set_weights(model.get_weights())
+        if compile:
+            if not model.compiled:
+                raise ValueError("compile=True needs a compiled scratchnn model")
+            metrics = list(getattr(model, "_metric_specs", []))
+            if any(not isinstance(m, str) for m in metrics):
+                raise ValueError("only metrics given by name can be carried over to Keras")
+            keras_model.compile(optimizer=optimizer(model.optimizer, dtype),
+                                loss=keras_loss(model.loss, dtype), metrics=metrics)
+    return keras_model
+
+
+def from_keras(keras_model, metrics: Sequence[str] | None = None) -> scratchnn.Sequential:
+    """Build the scratchnn model equivalent to a Keras ``Sequential``, with a copy of its weights.
+
+    Supported layers: ``InputLayer``, ``Dense`` (activations linear/relu/sigmoid/tanh/softmax),
+    ``Flatten``, ``Activation``.  When ``keras_model`` is compiled with an SGD or Adam optimizer
+    and a cross-entropy or MSE loss, the result is compiled with the equivalents (fresh optimizer
+    state) and ``metrics``.
+    """
+    _, keras = require_tf()
+    if not isinstance(keras_model, keras.Sequential):
+        raise TypeError(f"from_keras expects a keras.Sequential, got {type(keras_model).__name__}")
+    if not keras_model.built or not keras_model.inputs:
+        raise ValueError("the Keras model must be built with a known input shape "
+                         "(start it with keras.Input(shape))")
+    in_shape = tuple(int(s) for s in keras_model.inputs[0].shape[1:])
+    dtypes = {dtype_name(v.dtype) for v in keras_model.weights} or {"float32"}
+    if len(dtypes) != 1:
+        raise ValueError(f"the Keras model mixes dtypes {sorted(dtypes)}")
+    dtype = dtypes.pop()
+    ours: list = [snn_layers.Input(in_shape)]
+    for layer in keras_model.layers:
+        if isinstance(layer, keras.layers.InputLayer):
+            continue
+        if type(layer) is keras.layers.Dense:
+            act = keras.activations.serialize(layer.activation)
+            if act not in _ACTIVATIONS:
+                raise ValueError(f"Dense layer {layer.name!r} has unsupported activation {act!r}")
+            ours.append(snn_layers.Dense(layer.units, activation=act, use_bias=layer.use_bias,
+                                         name=layer.name))
+        elif type(layer) is keras.layers.Flatten:
+            ours.append(snn_layers.Flatten(name=layer.name))
+        elif type(layer) is keras.layers.Activation:
+            act = keras.activations.serialize(layer.activation)
+            if act not in _ACTIVATIONS:
+                raise ValueError(f"Activation layer {layer.name!r} has unsupported {act!r}")
+            ours.append(snn_layers.Activation(act, name=layer.name))
+        else:
+            raise ValueError(f"Keras layer {layer.name!r} ({type(layer).__name__}) has no "
+                             "scratchnn equivalent in tfref")
+    model = scratchnn.Sequential(ours, name=keras_model.name, dtype=dtype)
+    model.build()
+    model.set_weights([np.asarray(w) for w in keras_model.get_weights()])
+    if getattr(keras_model, "compiled", False) and keras_model.optimizer is not None:
+        model.compile(optimizer=from_keras_optimizer(keras_model.optimizer),
+                      loss=_scratchnn_loss(keras_model.loss), metrics=list(metrics or []))
+    return model

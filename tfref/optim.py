@@ -1,0 +1,129 @@
+"""Keras optimizers equivalent to scratchnn's, and a harness that feeds both the same gradients.
+
+scratchnn's ``SGD`` (plain, momentum, Nesterov) and ``Adam`` follow the update algebra of
+``keras/src/optimizers/sgd.py`` and ``adam.py`` operation by operation (see
+:mod:`scratchnn.optimizers`), so in float64 the two agree to the last bit or nearly so; the
+remaining differences come from ``pow``/``sqrt`` implementations (TensorFlow's Eigen kernels vs
+NumPy's libm calls), which may round differently in the last place.
+
+Keras keeps the learning rate in a variable of dtype ``keras.config.floatx()``; build the Keras
+optimizer for a float64 model with ``dtype="float64"`` (as :func:`optimizer` does when given
+the model's dtype) or the rate is first rounded to float32.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from scratchnn import optimizers as snn_opt
+
+from .backend import dtype_name, keras_floatx, require_tf
+from .compare import Diff, compare
+
+
+def optimizer(opt: snn_opt.Optimizer | str, dtype=None):
+    """A fresh Keras optimizer with the hyperparameters of scratchnn ``opt``.
+
+    Parameters
+    ----------
+    opt : scratchnn ``SGD`` or ``Adam`` (or 'sgd'/'adam' for the defaults).
+    dtype : dtype of the model it will train; sets the dtype of Keras's learning-rate
+        variable (default: ``keras.config.floatx()``).
+
+    Returns
+    -------
+    ``keras.optimizers.SGD(learning_rate, momentum, nesterov)`` or
+    ``keras.optimizers.Adam(learning_rate, beta_1, beta_2, epsilon)``, with iteration count 0
+    and zero moments whatever the state of ``opt``.
+    """
+    _, keras = require_tf()
+    opt = snn_opt.get(opt)
+    kind = type(opt)
+    if kind is snn_opt.SGD:
+        make = lambda: keras.optimizers.SGD(  # noqa: E731
+            learning_rate=opt.learning_rate, momentum=opt.momentum, nesterov=opt.nesterov)
+    elif kind is snn_opt.Adam:
+        make = lambda: keras.optimizers.Adam(  # noqa: E731
+            learning_rate=opt.learning_rate, beta_1=opt.beta_1, beta_2=opt.beta_2,
+            epsilon=opt.epsilon)
+    else:
+        raise ValueError(f"no Keras equivalent known for optimizer {opt!r}")
+    if dtype is None:
+        return make()
+    with keras_floatx(dtype):
+        return make()
+
+
+def from_keras_optimizer(keras_opt) -> snn_opt.Optimizer:
+    """The scratchnn optimizer with the hyperparameters of a Keras ``SGD`` or ``Adam``.
+
+    Raises ``ValueError`` for options scratchnn does not implement (AMSGrad, weight decay,
+    gradient clipping, EMA, gradient accumulation, loss scaling).
+    """
+    _, keras = require_tf()
+    cfg = keras_opt.get_config()
+    for key in ("weight_decay", "clipnorm", "clipvalue", "global_clipnorm",
+                "gradient_accumulation_steps", "loss_scale_factor"):
+        if cfg.get(key):
+            raise ValueError(f"Keras optimizer option {key}={cfg[key]!r} has no scratchnn "
+                             "equivalent")
+    if cfg.get("use_ema") or cfg.get("amsgrad"):
+        raise ValueError("EMA and AMSGrad have no scratchnn equivalent")
+    lr = float(np.asarray(keras_opt.learning_rate))
+    if type(keras_opt) is keras.optimizers.SGD:
+        return snn_opt.SGD(lr, momentum=cfg["momentum"], nesterov=cfg["nesterov"])
+    if type(keras_opt) is keras.optimizers.Adam:
+        return snn_opt.Adam(lr, beta_1=cfg["beta_1"], beta_2=cfg["beta_2"],
+                            epsilon=cfg["epsilon"])
+    raise ValueError(f"no scratchnn equivalent known for {type(keras_opt).__name__}")
+
+
+def run_optimizers(
+    opt: snn_opt.Optimizer,
+    initial: Sequence[np.ndarray],
+    grads: Callable[[int], Sequence[np.ndarray]],
+    steps: int,
+    learning_rates: dict[int, float] | None = None,
+) -> list[Diff]:
+    """Drive scratchnn ``opt`` and its Keras twin with the same gradient sequence.
+
+    Parameters
+    ----------
+    opt : a fresh scratchnn optimizer (its state is used and advanced).
+    initial : starting values of the variables; their dtype (all the same) is the dtype of
+        the comparison.  Copies are made for both sides.
+    grads : ``grads(step)`` returns the gradients for step ``step`` (0-based), one array per
+        variable, same shapes; both optimizers receive exactly these numbers.
+    steps : number of updates.
+    learning_rates : ``{step: lr}`` — before update ``step``, set the learning rate of both
+        optimizers to ``lr`` (``optimizer.learning_rate = lr``, a variable assignment in
+        Keras).
+
+    Returns
+    -------
+    One :class:`Diff` per step: the worst distance over all variables after that update.
+    """
+    tf, keras = require_tf()
+    dtype = dtype_name(initial[0].dtype)
+    ours = [np.array(v, dtype=dtype) for v in initial]
+    schedule = dict(learning_rates or {})
+    with keras_floatx(dtype):
+        theirs = [keras.Variable(np.array(v, dtype=dtype), dtype=dtype) for v in initial]
+        kopt = optimizer(opt, dtype)
+
+        @tf.function(reduce_retracing=True)
+        def keras_apply(gs):
+            kopt.apply(gs, theirs)
+
+        diffs = []
+        for step in range(steps):
+            if step in schedule:
+                opt.learning_rate = schedule[step]
+                kopt.learning_rate = schedule[step]
+            g = [np.asarray(a, dtype=dtype) for a in grads(step)]
+            opt.apply(g, ours)
+            keras_apply([tf.constant(a) for a in g])
+            diffs.append(Diff.worst(compare(o, t.numpy()) for o, t in zip(ours, theirs)))
+    return diffs
