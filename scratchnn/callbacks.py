@@ -231,9 +231,10 @@ class ProgbarLogger(Callback):
             from tqdm import tqdm
 
             print(f"Epoch {epoch + 1}/{self.epochs}", file=self.stream, flush=True)
-            self._bar = tqdm(total=self.steps, file=self.stream, unit="step", ncols=100,
-                             bar_format="{n_fmt}/{total_fmt} [{bar:30}] {elapsed}<{remaining} "
-                                        "{rate_fmt}{postfix}", ascii=".=", mininterval=0.2)
+            self._bar = tqdm(total=self.steps, file=self.stream, unit="step", ncols=250,
+                             bar_format="{n_fmt}/{total_fmt} [{bar:30}] {elapsed} "
+                                        "(ETA {remaining}){postfix}", ascii=".=",
+                             mininterval=0.2)
 
     def on_train_batch_end(self, batch, logs=None):
         if self._bar is not None:
@@ -244,7 +245,7 @@ class ProgbarLogger(Callback):
     def on_epoch_end(self, epoch, logs=None):
         seconds = time.perf_counter() - self._t0
         if self._bar is not None:
-            self._bar.set_postfix_str(_fmt_logs(logs or {}), refresh=False)
+            self._bar.set_postfix_str(_fmt_logs(logs or {}), refresh=True)
             self._bar.close()
             self._bar = None
             return

@@ -1,0 +1,60 @@
+"""Every intermediate of a forward pass, on both sides, under the same names.
+
+For a model ``[Flatten, Dense(relu), Dense(softmax)]`` both functions return (insertion-ordered)::
+
+    {"flatten": ..., "dense/z": ..., "dense": ..., "dense_1/z": ..., "dense_1": ...}
+
+where ``"<layer>/z"`` is a Dense layer's pre-activation ``x W + b`` (its logits) and
+``"<layer>"`` the layer's output.  The last entry is the model's output (the probabilities for
+a softmax classifier).  Layers are matched by position, so the names are the scratchnn layer
+names on both sides (``tfref.to_keras`` keeps them anyway).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .backend import dtype_name, keras_floatx, require_tf
+
+
+def scratchnn_trace(model, x) -> dict[str, np.ndarray]:
+    """Intermediates of scratchnn ``model`` on ``x`` (inference mode, ``training=False``)."""
+    h = model._prepare_x(x)
+    out: dict[str, np.ndarray] = {}
+    for layer in model.layers:
+        if hasattr(layer, "forward_logits") and hasattr(layer, "units"):
+            z = layer.forward_logits(h, training=False)
+            out[f"{layer.name}/z"] = z.copy()
+            h = layer.activation.forward(z)
+        else:
+            h = layer.forward(h, training=False)
+        out[layer.name] = np.array(h, copy=True)
+    return out
+
+
+def keras_trace(keras_model, x, names: list[str] | None = None) -> dict[str, np.ndarray]:
+    """Intermediates of ``keras_model`` on ``x``, computed eagerly layer by layer.
+
+    ``names`` (one per layer, default the Keras layer names) label the entries, so that a
+    converted model's trace lines up with :func:`scratchnn_trace`.  The pre-activation of a
+    Dense layer is ``x @ kernel + bias`` with ``keras.ops`` — the first two operations of
+    ``keras.layers.Dense.call``.
+    """
+    tf, keras = require_tf()
+    layers = [la for la in keras_model.layers if not isinstance(la, keras.layers.InputLayer)]
+    names = names or [la.name for la in layers]
+    if len(names) != len(layers):
+        raise ValueError(f"got {len(names)} names for {len(layers)} layers")
+    dtype = dtype_name(keras_model.weights[0].dtype) if keras_model.weights else "float32"
+    out: dict[str, np.ndarray] = {}
+    with keras_floatx(dtype):
+        h = tf.constant(np.asarray(x), dtype=dtype)
+        for name, layer in zip(names, layers):
+            if isinstance(layer, keras.layers.Dense):
+                z = keras.ops.matmul(h, layer.kernel)
+                if layer.use_bias:
+                    z = keras.ops.add(z, layer.bias)
+                out[f"{name}/z"] = np.asarray(z)
+            h = layer(h, training=False)
+            out[name] = np.asarray(h)
+    return out
