@@ -5,7 +5,7 @@ returns the path.  Matplotlib is imported only inside the functions, so ``import
 stays light.  Figures are drawn on a bare :class:`matplotlib.figure.Figure` with the Agg
 renderer -- no window, no global pyplot state, safe in scripts and tests.  With
 ``show=True`` the figure is made through ``pyplot`` instead and shown (in the user's
-interactive backend) after it is saved.
+interactive backend; nothing opens under a non-interactive one such as Agg) after it is saved.
 
 The saved image is exactly ``figsize * dpi`` pixels (no ``bbox_inches="tight"``).
 
@@ -54,6 +54,9 @@ WRONG_COLOR = "#d73027"
 
 PathLike = str | os.PathLike
 
+#: Backends that cannot open a window; ``show=True`` then only writes the file.
+_NON_INTERACTIVE = ("agg", "cairo", "pdf", "pgf", "ps", "svg", "template")
+
 
 # --------------------------------------------------------------------------- plumbing
 
@@ -77,7 +80,8 @@ def _save(fig, path: PathLike, show: bool) -> Path:
     if show:
         import matplotlib.pyplot as plt
 
-        plt.show()
+        if plt.get_backend().lower() not in _NON_INTERACTIVE:
+            plt.show()
         plt.close(fig)
     return path
 
@@ -100,6 +104,12 @@ def _accuracy_key(keys) -> str | None:
         if k in keys:
             return k
     return None
+
+
+def _integer_epochs(ax) -> None:
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
 
 
 def _as_images(images, name: str = "images") -> np.ndarray:
@@ -254,6 +264,7 @@ def plot_history(history, path: PathLike, *, title: str | None = None, figsize=(
             ax.plot(epochs, h[f"val_{key}"], "s--", label=f"validation {label}", color="#d73027")
         ax.set_xlabel("epoch")
         ax.set_ylabel(label)
+        _integer_epochs(ax)
         ax.grid(alpha=0.3)
         ax.legend()
     if title:
@@ -265,8 +276,8 @@ def plot_history(history, path: PathLike, *, title: str | None = None, figsize=(
 def plot_compare_runs(histories: Mapping[str, object], path: PathLike, *,
                       metrics: Sequence[str] = ("loss", "accuracy"), title: str | None = None,
                       figsize=None, dpi: int = 100, show: bool = False) -> Path:
-    """Several runs on shared axes: one panel per metric, one colour per run, training solid
-    and validation (``val_*``) dashed.
+    """Several runs on shared axes: one panel per metric, one colour per run (legend below),
+    training solid and validation (``val_*``) dashed.
 
     Parameters
     ----------
@@ -284,25 +295,29 @@ def plot_compare_runs(histories: Mapping[str, object], path: PathLike, *,
             panels.append(m)
     if not panels:
         raise ValueError(f"none of the metrics {list(metrics)} is in the histories")
-    fig = _figure(figsize or (5.5 * len(panels), 4.2), dpi, show)
+    nrow_legend = -(-len(runs) // 3)
+    fig = _figure(figsize or (5.5 * len(panels), 4.2 + 0.25 * nrow_legend), dpi, show)
     axes = fig.subplots(1, len(panels), squeeze=False)[0]
     colors = [f"C{i % 10}" for i in range(len(runs))]
+    handles = {}
     for ax, metric in zip(axes, panels):
         for color, (name, h) in zip(colors, runs.items()):
             key = _accuracy_key(h) if metric in ("accuracy", "acc") else metric
             if key is None or key not in h:
                 continue
             epochs = np.arange(1, len(h[key]) + 1)
-            ax.plot(epochs, h[key], "-", color=color, label=f"{name} train")
+            (line,) = ax.plot(epochs, h[key], "-", color=color)
+            handles.setdefault(name, line)
             if f"val_{key}" in h:
-                ax.plot(epochs, h[f"val_{key}"], "--", color=color, label=f"{name} val")
+                ax.plot(epochs, h[f"val_{key}"], "--", color=color)
         ax.set_xlabel("epoch")
         ax.set_ylabel(metric)
+        _integer_epochs(ax)
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=7)
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
+    fig.legend(list(handles.values()), list(handles), loc="lower center",
+               ncol=min(3, len(handles)), fontsize=8, frameon=False)
+    fig.suptitle(title or "Runs compared: training solid, validation dashed")
+    fig.tight_layout(rect=(0, (0.22 * nrow_legend + 0.08) / fig.get_figheight(), 1, 1))
     return _save(fig, path, show)
 
 
@@ -436,7 +451,7 @@ def plot_precision_recall(precision, recall, path: PathLike, *,
     ax.set_xlabel("class")
     ax.set_title(title)
     ax.grid(axis="y", alpha=0.3)
-    ax.legend(loc="lower right")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
     return _save(fig, path, show)
 
@@ -467,7 +482,8 @@ def plot_probabilities(probabilities, path: PathLike, *, image=None, true_label=
         if img.ndim == 1 and img.size == 784:
             img = img.reshape(28, 28)
         ax_img.imshow(img, cmap="gray_r", interpolation="nearest")
-        ax_img.set_title("input" if true_label is None else f"input (true {int(true_label)})")
+        ax_img.set_title("input (28x28)" if true_label is None
+                         else f"input (true {int(true_label)})")
         ax_img.set_xticks([])
         ax_img.set_yticks([])
     else:

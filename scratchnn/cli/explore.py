@@ -1,0 +1,81 @@
+"""``scratchnn explore``: look at MNIST before training.
+
+Prints the arrays' shapes, the examples per class (train, test, and the stratified
+train/validation split), and the pixel statistics raw and after each preprocessing recipe
+(fitted on the training set and reused on the test set).  Writes ``class_counts.png``,
+``samples.png`` and ``pixel_histograms.png`` into ``--out``.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+
+from .. import plots
+from ..datastats import class_counts, describe, format_counts, format_stats, pixel_stats
+from ..utils import train_test_split
+from .common import PREPROCESSING, apply_preprocessing, fit_preprocessing, load_mnist
+
+RECIPE_NAMES = {"scale": "x/255", "l2": "L2 rows", "standardize": "standardized"}
+
+
+def register(sub) -> None:
+    p = sub.add_parser("explore", help="shapes, class counts, sample digits and pixel statistics",
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--data", default=None, help="folder with the MNIST files (default: search)")
+    p.add_argument("--out", default="figures/explore", help="folder for the PNG files")
+    p.add_argument("--samples", type=int, default=30, help="digits in the sample grid")
+    p.add_argument("--validation", type=int, default=12000,
+                   help="size of the stratified validation split to show (0: none)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the split and the sample")
+    p.add_argument("--show", action="store_true", help="also open the figures in a window")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    if args.samples < 1:
+        raise ValueError(f"--samples must be at least 1, got {args.samples}")
+    (x_train, y_train), (x_test, y_test) = load_mnist(args.data)
+    print(describe({"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}))
+
+    counts = {"train": class_counts(y_train, 10), "test": class_counts(y_test, 10)}
+    if args.validation:
+        _, _, y_tr, y_val = train_test_split(x_train[:, :1, :1], y_train,
+                                             test_size=args.validation, seed=args.seed,
+                                             stratify=True)
+        counts[f"train part ({len(y_tr)})"] = class_counts(y_tr, 10)
+        counts[f"validation ({len(y_val)})"] = class_counts(y_val, 10)
+    print("\nExamples per class:")
+    print(format_counts(counts))
+
+    stats = {"raw train": pixel_stats(x_train), "raw test": pixel_stats(x_test)}
+    hist_arrays = {"raw": x_train[:2000]}
+    for kind in PREPROCESSING:
+        recipe = fit_preprocessing(kind, x_train)
+        name = RECIPE_NAMES[kind]
+        stats[f"{name} train"] = pixel_stats(apply_preprocessing(recipe, x_train))
+        stats[f"{name} test"] = pixel_stats(apply_preprocessing(recipe, x_test))
+        hist_arrays[name] = apply_preprocessing(recipe, x_train[:2000])
+    print("\nPixel values (standardization uses the training set's mean and std on both):")
+    print(format_stats(stats))
+
+    out = Path(args.out)
+    rng = np.random.default_rng(args.seed)
+    pick = np.sort(rng.choice(len(x_train), size=min(args.samples, len(x_train)),
+                              replace=False))
+    written = [
+        plots.plot_class_counts({"train": counts["train"], "test": counts["test"]},
+                                out / "class_counts.png", show=args.show),
+        plots.plot_image_grid(x_train[pick], out / "samples.png", labels=y_train[pick],
+                              ncols=10, title="Training digits and their labels",
+                              show=args.show),
+        plots.plot_pixel_histograms(hist_arrays, out / "pixel_histograms.png",
+                                    title="Pixel values of 2000 training digits",
+                                    show=args.show),
+    ]
+    print("\nFigures:")
+    for path in written:
+        print(f"  {path}")
+    return 0

@@ -1,0 +1,72 @@
+"""``scratchnn lrfind``: the learning-rate range test on MNIST.
+
+Trains a fresh network while the learning rate grows as ``start * 10**(step/20)`` -- per
+mini-batch by default (about 100 batches from 1e-4 to 10), or per epoch with ``--per-epoch``
+as in the tutorials -- prints the loss at each rate and a suggested range, and writes the
+loss-vs-rate plot (log axis) to ``--out``.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from .. import optimizers
+from ..lr_finder import find_learning_rate
+from ..seeding import set_random_seed
+from ..utils import to_categorical
+from .common import PREPROCESSING, apply_preprocessing, fit_preprocessing, load_mnist
+from .train import build_model
+
+
+def register(sub) -> None:
+    p = sub.add_parser("lrfind", help="learning-rate finder: loss against an exponential lr sweep",
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--hidden", type=int, nargs="*", default=[512],
+                   help="hidden layer sizes, e.g. --hidden 4 4")
+    p.add_argument("--activation", default="relu", choices=["relu", "sigmoid", "tanh", "linear"])
+    p.add_argument("--optimizer", default="adam", choices=["adam", "sgd"])
+    p.add_argument("--preprocess", default="scale", choices=PREPROCESSING)
+    p.add_argument("--start", type=float, default=1e-4, help="first learning rate")
+    p.add_argument("--steps-per-decade", type=float, default=20.0,
+                   help="steps per factor of 10: lr = start * 10**(step/steps_per_decade)")
+    p.add_argument("--max-lr", type=float, default=10.0, help="stop the sweep past this rate")
+    p.add_argument("--per-epoch", action="store_true",
+                   help="one learning rate per epoch (LearningRateScheduler), as in tutorials")
+    p.add_argument("--epochs", type=int, default=None,
+                   help="epochs of a --per-epoch sweep (default: enough to reach --max-lr)")
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--limit", type=int, default=None, help="use the first N training images")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--dtype", default="float32", choices=["float32", "float64"])
+    p.add_argument("--data", default=None, help="folder with the MNIST files (default: search)")
+    p.add_argument("--out", default="figures/lr_finder.png", help="PNG file for the plot")
+    p.add_argument("--show", action="store_true", help="also open the figure in a window")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    set_random_seed(args.seed)
+    (x_train, y_train), _ = load_mnist(args.data)
+    if args.limit:
+        x_train, y_train = x_train[: args.limit], y_train[: args.limit]
+    recipe = fit_preprocessing(args.preprocess, x_train)
+    x = apply_preprocessing(recipe, x_train, args.dtype)
+    model = build_model(args.hidden, args.activation, args.dtype)
+    opt = optimizers.Adam() if args.optimizer == "adam" else optimizers.SGD()
+    model.compile(optimizer=opt, loss="categorical_crossentropy", metrics=["accuracy"])
+    result = find_learning_rate(
+        model, x, to_categorical(y_train, 10), start=args.start,
+        steps_per_decade=args.steps_per_decade, max_lr=args.max_lr,
+        per_batch=not args.per_epoch, epochs=args.epochs, batch_size=args.batch_size,
+        seed=args.seed, verbose=0)
+    unit = "batch" if result.per_batch else "epoch"
+    print(f"Learning-rate sweep, one rate per {unit}: {len(result.learning_rates)} steps from "
+          f"{result.learning_rates[0]:.1e} to {result.learning_rates[-1]:.1e}"
+          + (" (stopped: the loss diverged)" if result.stopped_early else ""))
+    every = max(1, len(result.learning_rates) // 25)
+    print(result.format(every=every))
+    path = result.plot(args.out, show=args.show,
+                       title=f"Learning-rate finder ({' '.join(map(str, args.hidden))} "
+                             f"{args.optimizer}, {args.preprocess}, per {unit})")
+    print(f"Figure: {path}")
+    return 0

@@ -1,0 +1,62 @@
+"""``scratchnn report MODEL``: evaluate a saved model on the MNIST test set in depth.
+
+Prints test loss and accuracy, per-class precision/recall and the most-confused pairs; writes
+``confusion_matrix.png`` (counts and row-normalized), ``precision_recall.png``,
+``predictions.png`` (a grid of test digits, titles green when right, red when wrong),
+``errors.png`` (misclassified digits) and ``probabilities.png`` (the softmax output of one
+test sample beside it) into ``--out``.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from ..evaluation import evaluate_classifier
+from ..saving import load_model
+from .common import apply_preprocessing, load_mnist
+
+
+def register(sub) -> None:
+    p = sub.add_parser("report", help="confusion matrix, per-class scores and prediction "
+                                      "pictures for a saved model",
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("model", help="model file written by `scratchnn train --save`")
+    p.add_argument("--data", default=None, help="folder with the MNIST files (default: search)")
+    p.add_argument("--out", default="figures/report", help="folder for the PNG files")
+    p.add_argument("--sample", type=int, default=0,
+                   help="test sample whose probabilities are drawn")
+    p.add_argument("--grid", type=int, default=25, help="digits in the prediction grids")
+    p.add_argument("--top", type=int, default=5, help="most-confused pairs to list")
+    p.add_argument("--seed", type=int, default=0, help="seed of the random prediction grid")
+    p.add_argument("--batch-size", type=int, default=256)
+    p.add_argument("--show", action="store_true", help="also open the figures in a window")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    model = load_model(args.model)
+    if not model.compiled:
+        model.compile("adam", "categorical_crossentropy", metrics=["accuracy"])
+    (_, _), (x_test, y_test) = load_mnist(args.data)
+    if not 0 <= args.sample < len(x_test):
+        raise ValueError(f"--sample must be in 0..{len(x_test) - 1}, got {args.sample}")
+    if args.grid < 1:
+        raise ValueError(f"--grid must be at least 1, got {args.grid}")
+    recipe = (model.metadata or {}).get("preprocess", {"kind": "scale"})
+    x = apply_preprocessing(recipe, x_test, model.dtype)
+    shape = tuple(model.input_shape[1:])
+    if shape != x.shape[1:]:
+        x = x.reshape((len(x),) + shape)
+    report = evaluate_classifier(model, x, y_test, batch_size=args.batch_size,
+                                 top_pairs=args.top)
+    print(report.format())
+    p = report.probabilities[args.sample]
+    ranked = sorted(range(len(p)), key=lambda k: -p[k])[:3]
+    print(f"\nTest sample {args.sample} (true {int(y_test[args.sample])}): "
+          + ", ".join(f"{k}: {p[k]:.4f}" for k in ranked))
+    paths = report.plot(args.out, images=x_test, grid=args.grid, sample=args.sample,
+                        seed=args.seed, show=args.show)
+    print("\nFigures:")
+    for path in paths.values():
+        print(f"  {path}")
+    return 0

@@ -1,0 +1,143 @@
+"""``scratchnn tune``: train one or more configurations with a validation split and compare
+their learning curves.
+
+The training set is split, stratified by class, into a training part and a validation part
+(``--validation 12000`` gives the tutorials' 48k/12k); the preprocessing recipe is fitted on
+the training part only.  Every combination of ``--hidden``, ``--optimizer``, ``--lr`` and
+``--preprocess`` is trained for ``--epochs`` epochs with ``validation_data``.  Writes one
+``curves_<n>.png`` (loss and accuracy, training and validation) per run, ``compare.png`` with
+all runs on shared axes and ``histories.json``; prints a table of final and best validation
+scores.  ``--save-best`` saves the run with the best validation accuracy (with its recipe, so
+``evaluate``, ``report`` and ``predict`` can use it) and reports its test accuracy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .. import optimizers, plots
+from ..seeding import set_random_seed
+from ..utils import to_categorical, train_test_split
+from .common import PREPROCESSING, apply_preprocessing, fit_preprocessing, load_mnist
+from .train import build_model
+
+DEFAULT_LR = {"adam": 0.001, "sgd": 0.01}
+
+
+def parse_hidden(spec: str) -> list[int]:
+    """'512' -> [512]; '128,128' -> [128, 128]; 'none' or '' -> [] (no hidden layer)."""
+    spec = spec.strip().lower()
+    if spec in ("", "none", "0"):
+        return []
+    try:
+        sizes = [int(s) for s in spec.split(",")]
+    except ValueError:
+        raise ValueError(f"--hidden entries look like 512 or 128,128; got {spec!r}") from None
+    if any(s < 1 for s in sizes):
+        raise ValueError(f"hidden layer sizes must be positive, got {spec!r}")
+    return sizes
+
+
+def register(sub) -> None:
+    p = sub.add_parser("tune", help="train configurations with validation data, plot and "
+                                    "compare their learning curves",
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--hidden", nargs="+", default=["512"],
+                   help="one or more architectures, each like 512 or 128,128")
+    p.add_argument("--optimizer", nargs="+", default=["adam"], choices=["adam", "sgd"])
+    p.add_argument("--lr", type=float, nargs="+", default=None,
+                   help="learning rates to try (default: 0.001 for adam, 0.01 for sgd)")
+    p.add_argument("--preprocess", nargs="+", default=["scale"], choices=PREPROCESSING)
+    p.add_argument("--activation", default="relu", choices=["relu", "sigmoid", "tanh", "linear"])
+    p.add_argument("--epochs", type=int, default=5)
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--validation", type=float, default=12000,
+                   help="validation examples (count, or fraction if < 1), stratified")
+    p.add_argument("--limit", type=int, default=None, help="use the first N training images")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--dtype", default="float32", choices=["float32", "float64"])
+    p.add_argument("--data", default=None, help="folder with the MNIST files (default: search)")
+    p.add_argument("--out", default="figures/tune", help="folder for the PNG and JSON files")
+    p.add_argument("--save-best", default=None,
+                   help="save the run with the best validation accuracy to this .npz file")
+    p.add_argument("--show", action="store_true", help="also open the figures in a window")
+    p.set_defaults(func=run)
+
+
+def _label(hidden: list[int], opt: str, lr: float, prep: str) -> str:
+    arch = "-".join(map(str, hidden)) or "linear"
+    return f"{arch} {opt} lr={lr:g} {prep}"
+
+
+def run(args) -> int:
+    if args.epochs < 1:
+        raise ValueError(f"--epochs must be at least 1, got {args.epochs}")
+    hiddens = [parse_hidden(h) for h in args.hidden]
+    (x_all, y_all), (x_test, y_test) = load_mnist(args.data)
+    if args.limit:
+        x_all, y_all = x_all[: args.limit], y_all[: args.limit]
+    val = int(args.validation) if args.validation >= 1 else float(args.validation)
+    x_tr, x_val, y_tr, y_val = train_test_split(x_all, y_all, test_size=val, seed=args.seed,
+                                                stratify=True)
+    print(f"Stratified split: {len(x_tr)} training / {len(x_val)} validation examples")
+
+    combos = []
+    for hidden, opt, prep in itertools.product(hiddens, args.optimizer, args.preprocess):
+        for lr in (args.lr or [DEFAULT_LR[opt]]):
+            combos.append((hidden, opt, lr, prep))
+    out = Path(args.out)
+    histories, results = {}, []
+    for n, (hidden, opt_name, lr, prep) in enumerate(combos, start=1):
+        label = _label(hidden, opt_name, lr, prep)
+        print(f"\n[{n}/{len(combos)}] {label}")
+        set_random_seed(args.seed)
+        recipe = fit_preprocessing(prep, x_tr)
+        xt = apply_preprocessing(recipe, x_tr, args.dtype)
+        xv = apply_preprocessing(recipe, x_val, args.dtype)
+        model = build_model(hidden, args.activation, args.dtype)
+        opt = optimizers.Adam(learning_rate=lr) if opt_name == "adam" else optimizers.SGD(lr)
+        model.compile(optimizer=opt, loss="categorical_crossentropy", metrics=["accuracy"])
+        model.metadata = {"preprocess": recipe, "dataset": "mnist"}
+        t0 = time.perf_counter()
+        hist = model.fit(xt, to_categorical(y_tr, 10), batch_size=args.batch_size,
+                         epochs=args.epochs, validation_data=(xv, to_categorical(y_val, 10)),
+                         verbose=2, seed=args.seed)
+        h = hist.history
+        histories[label] = h
+        best = int(np.argmax(h["val_accuracy"]))
+        results.append({"label": label, "seconds": time.perf_counter() - t0, "model": model,
+                         "best_epoch": best + 1, "best_val_accuracy": h["val_accuracy"][best],
+                         **{k: v[-1] for k, v in h.items()}})
+        path = plots.plot_history(h, out / f"curves_{n}.png", title=label, show=args.show)
+        print(f"  curves: {path}")
+
+    print(f"\n{'run':<36} {'loss':>7} {'acc':>7} {'val_loss':>8} {'val_acc':>7} "
+          f"{'best val_acc (epoch)':>21}")
+    for r in results:
+        print(f"{r['label']:<36} {r['loss']:>7.4f} {r['accuracy']:>7.4f} {r['val_loss']:>8.4f} "
+              f"{r['val_accuracy']:>7.4f} {r['best_val_accuracy']:>13.4f} ({r['best_epoch']})")
+    compare = plots.plot_compare_runs(histories, out / "compare.png",
+                                      title="Training (solid) and validation (dashed)",
+                                      show=args.show)
+    hist_path = out / "histories.json"
+    hist_path.write_text(json.dumps(histories, indent=1))
+    print(f"\nComparison: {compare}\nHistories: {hist_path}")
+
+    best = max(results, key=lambda r: r["best_val_accuracy"])
+    print(f"Best validation accuracy: {best['best_val_accuracy']:.4f} ({best['label']}, "
+          f"epoch {best['best_epoch']})")
+    if args.save_best:
+        model = best["model"]
+        x_t = apply_preprocessing(model.metadata["preprocess"], x_test, args.dtype)
+        loss, acc = model.evaluate(x_t, to_categorical(y_test, 10), verbose=0)
+        print(f"Test accuracy of that run (after its last epoch): {acc:.4f} (loss {loss:.4f})")
+        model.metadata["tune"] = {"label": best["label"], "history": histories[best["label"]]}
+        model.save(args.save_best)
+        print(f"Saved model to {args.save_best}")
+    return 0
