@@ -58,8 +58,9 @@ def require_tf() -> tuple[ModuleType, ModuleType]:
     return tf, keras
 
 
-def configure(threads: int | None = None, deterministic: bool = True) -> None:
-    """Limit TensorFlow's thread pools and make its kernels deterministic.
+def configure(threads: int | None = None, deterministic: bool = False,
+              cpu_only: bool = True) -> None:
+    """Limit TensorFlow's thread pools, hide GPUs, optionally turn on op determinism.
 
     Must run before TensorFlow executes its first operation (TensorFlow ignores later changes;
     this function then leaves the settings as they are).
@@ -68,16 +69,28 @@ def configure(threads: int | None = None, deterministic: bool = True) -> None:
     ----------
     threads : intra-op threads (default: all cores); inter-op parallelism is set to 1, which is
         what a sequential model can use anyway.
-    deterministic : call ``tf.config.experimental.enable_op_determinism()`` so that repeated
-        runs give bit-identical numbers.
+    deterministic : call ``tf.config.experimental.enable_op_determinism()``.  Off by default,
+        because it changes *what* TensorFlow computes, not only its reproducibility: it
+        replaces the fused ``softmax_cross_entropy_with_logits`` kernels by a ``log_softmax``
+        composite (``tensorflow/python/ops/nn_ops.py``), which rounds differently and, for
+        target rows that do not sum to 1, has a different gradient.  The parity suite compares
+        against TensorFlow as users normally run it.  (On CPU the kernels used here give the
+        same numbers run after run anyway.)
+    cpu_only : hide GPUs from TensorFlow.  On a GPU, TensorFlow may run float32 matrix products
+        in TF32 (10-bit mantissas) and Keras turns on XLA, so the reference would no longer be
+        float32 arithmetic; the tolerances in :mod:`tfref.report` are for the CPU.
     """
     tf, _ = require_tf()
-    try:
-        if threads is not None:
-            tf.config.threading.set_intra_op_parallelism_threads(int(threads))
-        tf.config.threading.set_inter_op_parallelism_threads(1)
-    except RuntimeError:
-        pass  # TensorFlow is already initialized; keep its settings
+    settings = [lambda: tf.config.threading.set_inter_op_parallelism_threads(1)]
+    if threads is not None:
+        settings.append(lambda: tf.config.threading.set_intra_op_parallelism_threads(threads))
+    if cpu_only:
+        settings.append(lambda: tf.config.set_visible_devices([], "GPU"))
+    for apply in settings:
+        try:
+            apply()
+        except RuntimeError:
+            pass  # TensorFlow is already initialized; it keeps this setting
     if deterministic:
         tf.config.experimental.enable_op_determinism()
 

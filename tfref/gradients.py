@@ -10,18 +10,27 @@ op (``tf.identity``, a dtype cast) — gets the probability formula with the 1e-
 
 * In ``fit``/``evaluate`` (``train_step``/``test_step``) the loss receives the model's output
   tensor itself, so a softmax output layer trains on the fused loss.  With TensorFlow 2.21 the
-  attribute is attached in eager mode too (an ``EagerTensor`` accepts it), so eager
-  ``loss(y, model(x))`` is fused as well; older TensorFlow versions attached it only to graph
-  tensors (inside ``tf.function``).  :func:`gradients` runs inside ``tf.function`` exactly like
-  ``train_step``, so it reproduces ``fit`` on every version.
+  attribute is attached in eager mode too (an ``EagerTensor`` accepts it; tested in
+  ``tests/parity/test_losses.py``), so eager ``loss(y, model(x))`` is fused as well.  Keras's
+  softmax allows for tensor types that refuse the attribute (``except AttributeError``); with
+  those, only graph tensors (inside ``tf.function``) take the fused path.  :func:`gradients`
+  runs inside ``tf.function`` exactly like ``train_step``, so it reproduces ``fit`` either
+  way.
 * ``keras.losses.CategoricalCrossentropy()(y, probabilities_as_numpy)`` is the plain, clipped
   loss — what scratchnn's loss objects compute when called directly on probabilities.
 
-The gradient of ``tf.nn.softmax_cross_entropy_with_logits`` with respect to the logits is
-``softmax(z) - y`` per sample, which is the derivative of the loss only when every target row
-sums to one (TensorFlow documents this precondition).  scratchnn returns the true derivative
-``softmax(z) * sum(y) - y``; the two coincide for one-hot and probability targets, the only
-ones the parity suite (and any sensible use) feeds.
+The gradient of TensorFlow's fused ``softmax_cross_entropy_with_logits`` kernel with respect to
+the logits is ``softmax(z) - y`` per sample, which is the derivative of the loss only when every
+target row sums to one (TensorFlow documents this precondition).  scratchnn returns the true
+derivative ``softmax(z) * sum(y) - y``; the two coincide for one-hot and probability targets,
+the only ones the parity suite (and any sensible use) feeds.  With
+``tf.config.experimental.enable_op_determinism()`` TensorFlow switches to a ``log_softmax``
+composite whose gradient is the true derivative (see :func:`tfref.backend.configure`).
+
+Gradients are sums over the batch and the units of products that both sides accumulate in
+different orders (see :mod:`tfref.forward`).  Measured over the parity suite (``max_rel``):
+parameter gradients 2.2e-6 in float32 and 5.3e-15 in float64, input gradients 1.3e-6 and
+1.2e-15, the training loss 5.2e-7 and 7.5e-16.
 """
 
 from __future__ import annotations

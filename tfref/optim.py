@@ -86,6 +86,7 @@ def run_optimizers(
     grads: Callable[[int], Sequence[np.ndarray]],
     steps: int,
     learning_rates: dict[int, float] | None = None,
+    on_step: Callable[[int, list[np.ndarray], list[np.ndarray]], None] | None = None,
 ) -> list[Diff]:
     """Drive scratchnn ``opt`` and its Keras twin with the same gradient sequence.
 
@@ -100,6 +101,8 @@ def run_optimizers(
     learning_rates : ``{step: lr}`` — before update ``step``, set the learning rate of both
         optimizers to ``lr`` (``optimizer.learning_rate = lr``, a variable assignment in
         Keras).
+    on_step : called as ``on_step(step, ours, theirs)`` after each update with both sides'
+        variables (NumPy arrays), e.g. to assert on them with a detailed message.
 
     Returns
     -------
@@ -125,5 +128,8 @@ def run_optimizers(
             g = [np.asarray(a, dtype=dtype) for a in grads(step)]
             opt.apply(g, ours)
             keras_apply([tf.constant(a) for a in g])
-            diffs.append(Diff.worst(compare(o, t.numpy()) for o, t in zip(ours, theirs)))
+            values = [t.numpy() for t in theirs]
+            diffs.append(Diff.worst(compare(o, t) for o, t in zip(ours, values)))
+            if on_step is not None:
+                on_step(step, ours, values)
     return diffs

@@ -8,7 +8,7 @@ import importlib
 import sys
 
 #: Modules of this package that provide subcommands, in help order.
-COMMAND_MODULES = ["train", "evaluate"]
+COMMAND_MODULES = ["train", "evaluate", "explore", "lrfind", "tune", "report", "predict", "parity"]
 
 
 def build_parser() -> argparse.ArgumentParser:

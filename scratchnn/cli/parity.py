@@ -1,0 +1,66 @@
+"""``scratchnn parity``: compare scratchnn with TensorFlow/Keras on one network, number by number.
+
+Builds ``784 -> hidden... -> 10 (softmax)`` in both frameworks from the same weights, then
+compares every forward intermediate, the losses, every gradient (input included), the
+parameters after each training step, the epoch loss/accuracy and ``evaluate``.  Prints a table
+(quantity, max abs error, max rel error, tolerance, pass/fail) or, with ``--json``, JSON.
+
+Exit status: 0 when every quantity is within tolerance, 1 when any is not, 2 when TensorFlow
+is not installed.  Needs no MNIST (random data by default); ``--mnist`` uses the real images.
+TensorFlow is imported only when the command runs (through the sibling package ``tfref``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def register(sub) -> None:
+    p = sub.add_parser("parity", help="compare scratchnn with TensorFlow/Keras, number by number",
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+                       description=__doc__.split("\n\n")[1])
+    p.add_argument("--hidden", type=int, nargs="*", default=[128],
+                   help="hidden layer sizes, e.g. --hidden 128 128")
+    p.add_argument("--activation", default="relu", choices=["relu", "sigmoid", "tanh", "linear"])
+    p.add_argument("--optimizer", default="adam", choices=["adam", "sgd"])
+    p.add_argument("--lr", type=float, default=None,
+                   help="learning rate (default: 0.001 for adam, 0.01 for sgd)")
+    p.add_argument("--momentum", type=float, default=0.0, help="SGD momentum")
+    p.add_argument("--nesterov", action="store_true", help="SGD with Nesterov momentum")
+    p.add_argument("--dtype", default="float32", choices=["float32", "float64"])
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--steps", type=int, default=50, help="training steps to compare")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--mnist", action="store_true", help="use MNIST instead of random data")
+    p.add_argument("--data", default=None, help="folder with the MNIST files (default: search)")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    try:
+        from tfref import backend, report
+        backend.require_tf()
+    except ImportError as exc:
+        print(f"scratchnn parity: error: TensorFlow is not available, so there is nothing to "
+              f"compare against.\n{exc}", file=sys.stderr)
+        return 2
+    result = report.run_report(
+        hidden=args.hidden, activation=args.activation, optimizer=args.optimizer, lr=args.lr,
+        momentum=args.momentum, nesterov=args.nesterov, dtype=args.dtype,
+        batch_size=args.batch_size, steps=args.steps, seed=args.seed, mnist=args.mnist,
+        data=args.data)
+    if args.json:
+        print(result.to_json())
+    else:
+        cfg = result.config
+        print(f"scratchnn vs TensorFlow/Keras: 784-{'-'.join(map(str, cfg['hidden']))}"
+              f"{'-' if cfg['hidden'] else ''}10 ({cfg['activation']}, softmax), "
+              f"{cfg['optimizer']} lr={cfg['learning_rate']}, {cfg['dtype']}, "
+              f"batch {cfg['batch_size']}, {cfg['steps']} steps, {cfg['data']} data "
+              f"({cfg['train_samples']} train / {cfg['eval_samples']} eval samples), "
+              f"seed {cfg['seed']}")
+        print()
+        print(result.table())
+    return 0 if result.passed else 1

@@ -1,0 +1,222 @@
+"""Tolerances, and the parity report printed by ``scratchnn parity``.
+
+Tolerances (``max_rel`` as defined in :mod:`tfref.compare`, per quantity) — one table for the
+parity test suite and the report:
+
+============  =========  =========  =====================================================
+category      float64    float32    what is compared
+============  =========  =========  =====================================================
+single        1e-10      1e-5       one forward pass, loss or gradient from identical
+                                    weights and inputs (a fixed composition of operations)
+optimizer     1e-8       1e-5       parameters after each of >= 200 updates fed the *same*
+                                    gradients (measured: bit-identical in both dtypes)
+training      1e-8       1e-3       parameters while both sides train, each computing its
+                                    own gradients (see below for the float32 value)
+trained       1e-8       1e-5       epoch losses/accuracies and ``evaluate`` results of
+                                    models trained in lockstep
+============  =========  =========  =====================================================
+
+Why ``training`` is looser in float32: matrix products are summed in a different order by
+NumPy's BLAS and TensorFlow's kernels, so each gradient entry differs by about float32
+rounding of the *largest* terms (~1e-7 of the largest gradient).  Adam's update
+``lr * m / (sqrt(v) + eps)`` normalizes each entry by its own magnitude, so for entries whose
+gradient is itself tiny (1e-6 of the largest) that absolute rounding difference becomes a
+relative difference of the *update*: one step on the MNIST tutorial network moves one kernel
+entry by -3.356e-4 in scratchnn and -3.345e-4 in Keras (gradients 1.5976e-6 vs 1.5892e-6).
+Measured worst ``max_rel`` on that network over one epoch of 6,000 images: 2.3e-4 (a bias
+after the first step: 3.5177e-4 vs 3.5200e-4, gradients -1.7161e-6 vs -1.7178e-6), 2.9e-5 at
+the end.  In float64 the same effect is ~1e-13.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from .compare import Diff, compare
+
+#: Tolerance on ``max_rel`` per dtype and category (see the module docstring).
+TOLERANCES: dict[str, dict[str, float]] = {
+    "float64": {"single": 1e-10, "optimizer": 1e-8, "training": 1e-8, "trained": 1e-8},
+    "float32": {"single": 1e-5, "optimizer": 1e-5, "training": 1e-3, "trained": 1e-5},
+}
+
+
+def tolerance(dtype: str, category: str) -> float:
+    """``TOLERANCES[dtype][category]`` (looked up at call time)."""
+    try:
+        return TOLERANCES[dtype][category]
+    except KeyError:
+        raise ValueError(f"no tolerance for dtype {dtype!r}, category {category!r}") from None
+
+
+@dataclass
+class Row:
+    """One compared quantity of a report."""
+
+    quantity: str
+    category: str
+    max_abs: float
+    max_rel: float
+    tolerance: float
+
+    @property
+    def passed(self) -> bool:
+        return bool(self.max_rel <= self.tolerance or self.max_abs == 0.0)
+
+
+@dataclass
+class Report:
+    """A parity report: the configuration it ran and one :class:`Row` per quantity."""
+
+    config: dict
+    rows: list[Row] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return all(r.passed for r in self.rows)
+
+    def add(self, quantity: str, category: str, diff: Diff) -> None:
+        tol = tolerance(self.config["dtype"], category)
+        self.rows.append(Row(quantity, category, diff.max_abs, diff.max_rel, tol))
+
+    def to_dict(self) -> dict:
+        return {"config": self.config, "passed": self.passed,
+                "rows": [dict(asdict(r), passed=r.passed) for r in self.rows]}
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2)
+
+    def table(self) -> str:
+        """The rows as an aligned text table, with a one-line verdict."""
+        head = ("quantity", "max abs error", "max rel error", "tolerance", "result")
+        body = [(r.quantity, f"{r.max_abs:.3e}", f"{r.max_rel:.3e}", f"{r.tolerance:.0e}",
+                 "pass" if r.passed else "FAIL") for r in self.rows]
+        widths = [max(len(row[i]) for row in [head, *body]) for i in range(len(head))]
+        fmt = "  ".join(f"{{:<{w}}}" if i == 0 else f"{{:>{w}}}" for i, w in enumerate(widths))
+        lines = [fmt.format(*head), "  ".join("-" * w for w in widths)]
+        lines += [fmt.format(*row) for row in body]
+        failed = sum(not r.passed for r in self.rows)
+        lines.append("")
+        lines.append(f"{len(self.rows) - failed}/{len(self.rows)} quantities within tolerance"
+                     + ("" if not failed else f"; {failed} FAILED"))
+        return "\n".join(lines)
+
+
+def _data(mnist: bool, data_path, n: int, n_eval: int, seed: int, dtype: str):
+    """Training and evaluation arrays: MNIST pixels/255, or a learnable random problem."""
+    if mnist:
+        from scratchnn.datasets import mnist as mnist_module
+
+        (xtr, ytr), (xte, yte) = mnist_module.load_data(data_path)
+        if n > len(xtr):
+            raise ValueError(f"--steps x --batch-size needs {n} images, MNIST has {len(xtr)}")
+        x = (xtr[:n].reshape(n, -1) / 255.0).astype(dtype)
+        xe = (xte[:n_eval].reshape(min(n_eval, len(xte)), -1) / 255.0).astype(dtype)
+        return x, ytr[:n].astype(np.int64), xe, yte[:n_eval].astype(np.int64)
+    rng = np.random.default_rng(seed)
+    teacher = rng.standard_normal((784, 10))
+    x = rng.random((n + n_eval, 784))
+    labels = np.argmax(x @ teacher, axis=1)
+    x = x.astype(dtype)
+    return x[:n], labels[:n], x[n:], labels[n:]
+
+
+def run_report(hidden=(128,), activation: str = "relu", optimizer: str = "adam",
+               lr: float | None = None, momentum: float = 0.0, nesterov: bool = False,
+               dtype: str = "float32", batch_size: int = 32, steps: int = 50, seed: int = 0,
+               mnist: bool = False, data=None, eval_size: int = 1000) -> Report:
+    """Build a network in scratchnn and Keras from the same weights and compare everything.
+
+    The network is ``Input(784) -> Dense(h, activation) for h in hidden -> Dense(10,
+    softmax)`` with categorical cross-entropy and the accuracy metric.  Data: ``steps`` batches
+    (the last one ragged: ``(steps - 1) * batch_size + ceil(batch_size / 2)`` samples) of a
+    random problem labelled by a random linear teacher, or of MNIST with ``mnist=True``.
+
+    Rows: every forward intermediate and ``predict`` on the evaluation set; the fused
+    (``fit``) and plain (clipped) losses and every gradient, including the input gradient, on
+    the first batch; the parameters after every one of ``steps`` training steps (worst step),
+    the epoch loss and accuracy; ``evaluate`` loss and accuracy after training.
+    """
+    import scratchnn as snn
+
+    from .backend import configure, dtype_name, keras_floatx, require_tf
+    from .convert import keras_loss, to_keras
+    from .forward import keras_trace, scratchnn_trace
+    from .gradients import gradients
+    from .training import fit_like
+
+    require_tf()
+    configure()
+    dtype = dtype_name(dtype)
+    hidden = [int(h) for h in hidden]
+    if steps < 1 or batch_size < 1:
+        raise ValueError("steps and batch_size must be positive")
+    if any(h < 1 for h in hidden):
+        raise ValueError(f"hidden layer sizes must be positive, got {hidden}")
+    n = (steps - 1) * batch_size + math.ceil(batch_size / 2) if batch_size > 1 else steps
+    x, labels, x_eval, labels_eval = _data(mnist, data, n, eval_size, seed, dtype)
+    y, y_eval = (snn.utils.to_categorical(v, 10, dtype=dtype) for v in (labels, labels_eval))
+    config = {"hidden": hidden, "activation": activation, "optimizer": optimizer,
+              "learning_rate": lr or (0.001 if optimizer == "adam" else 0.01),
+              "momentum": momentum, "nesterov": nesterov, "dtype": dtype,
+              "batch_size": batch_size, "steps": steps, "seed": seed,
+              "data": "mnist" if mnist else "random", "train_samples": int(len(x)),
+              "eval_samples": int(len(x_eval))}
+    report = Report(config)
+
+    snn.utils.set_random_seed(seed)
+    model = snn.Sequential([snn.layers.Input((784,))]
+                           + [snn.layers.Dense(h, activation=activation) for h in hidden]
+                           + [snn.layers.Dense(10, activation="softmax")], dtype=dtype)
+    model.build()
+    if optimizer == "adam":
+        opt = snn.optimizers.Adam(config["learning_rate"])
+    elif optimizer == "sgd":
+        opt = snn.optimizers.SGD(config["learning_rate"], momentum=momentum, nesterov=nesterov)
+    else:
+        raise ValueError(f"unknown optimizer {optimizer!r}; choose 'adam' or 'sgd'")
+    model.compile(opt, "categorical_crossentropy", metrics=["accuracy"])
+    keras_model = to_keras(model)
+
+    # forward
+    names = [layer.name for layer in model.layers]
+    ours, theirs = scratchnn_trace(model, x_eval), keras_trace(keras_model, x_eval, names)
+    for key in ours:
+        report.add(f"forward {key}", "single", compare(ours[key], theirs[key]))
+    with keras_floatx(dtype):
+        k_pred = keras_model.predict(x_eval, batch_size=batch_size, verbose=0)
+    p_ours = model.predict(x_eval, batch_size=batch_size, verbose=0)
+    report.add("predict", "single", compare(p_ours, k_pred))
+
+    # losses and gradients on the first batch
+    xb, yb = x[:batch_size], y[:batch_size]
+    loss_o, grads_o, dx_o = model.compute_gradients(xb, yb, return_input_grad=True)
+    loss_k, grads_k, dx_k = gradients(keras_model, xb, yb, input_grad=True)
+    report.add("loss, fused softmax+CE (as in fit)", "single", compare(loss_o, loss_k))
+    plain_o = model.loss(yb, model.predict(xb, verbose=0))
+    with keras_floatx(dtype):
+        plain_k = float(keras_loss(model.loss, dtype)(yb, keras_model.predict(xb, verbose=0)))
+    report.add("loss, plain on probabilities (clipped)", "single", compare(plain_o, plain_k))
+    weight_names = [f"{layer.name}/{key}" for layer in model.layers for key in layer.params]
+    for name, g_o, g_k in zip(weight_names, grads_o, grads_k):
+        report.add(f"gradient {name}", "single", compare(g_o, g_k))
+    report.add("gradient input", "single", compare(dx_o, dx_k))
+
+    # training in lockstep, then evaluation
+    result = fit_like(model, keras_model, x, y, epochs=1, batch_size=batch_size, seed=seed)
+    report.add(f"weights after each of {steps} {optimizer} steps (worst)", "training",
+               result.worst_step)
+    report.add("weights after training", "training", result.final)
+    for key in ("loss", "accuracy"):
+        report.add(f"epoch {key} (fit history)", "trained",
+                   compare(result.ours[key][-1], result.keras[key][-1]))
+    ev_o = model.evaluate(x_eval, y_eval, batch_size=batch_size, verbose=0)
+    with keras_floatx(dtype):
+        ev_k = keras_model.evaluate(x_eval, y_eval, batch_size=batch_size, verbose=0)
+    report.add("evaluate loss", "trained", compare(ev_o[0], ev_k[0]))
+    report.add("evaluate accuracy", "trained", compare(ev_o[1], ev_k[1]))
+    return report
