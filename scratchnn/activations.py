@@ -15,6 +15,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from . import perf
+
 
 class Activation:
     """Base class: subclasses implement :meth:`forward` and :meth:`backward`."""
@@ -26,6 +28,11 @@ class Activation:
 
     def backward(self, dout: np.ndarray, a: np.ndarray) -> np.ndarray:
         raise NotImplementedError
+
+    def forward_into(self, z: np.ndarray) -> np.ndarray:
+        """``forward(z)``, allowed to overwrite ``z`` when the caller owns it as a temporary (a
+        Dense layer's pre-activation), to save a fresh array; same numbers as ``forward``."""
+        return self.forward(z)
 
     def __call__(self, z: np.ndarray) -> np.ndarray:
         return self.forward(np.asarray(z))
@@ -49,7 +56,10 @@ class Linear(Activation):
 class ReLU(Activation):
     r"""Rectifier: :math:`a = \max(z, 0)`, :math:`dz = dout \cdot [a > 0]`.
 
-    The derivative at exactly 0 is taken as 0, as TensorFlow's ``ReluGrad`` does.
+    The derivative at exactly 0 is taken as 0.  The backward pass multiplies by the mask, as
+    TensorFlow's ``ReluGrad`` kernel does (``gradients * (features > 0)``); that is ~5x faster
+    than ``np.where`` and gives the same values (a zeroed negative entry is -0.0, which equals
+    0.0, and a NaN in ``dout`` propagates, as in TensorFlow).
     """
 
     name = "relu"
@@ -57,8 +67,11 @@ class ReLU(Activation):
     def forward(self, z: np.ndarray) -> np.ndarray:
         return np.maximum(z, 0)
 
+    def forward_into(self, z: np.ndarray) -> np.ndarray:
+        return np.maximum(z, 0, out=z)
+
     def backward(self, dout: np.ndarray, a: np.ndarray) -> np.ndarray:
-        return np.where(a > 0, dout, 0).astype(dout.dtype, copy=False)
+        return dout * (a > 0)
 
 
 class Sigmoid(Activation):
@@ -106,7 +119,7 @@ class Softmax(Activation):
     name = "softmax"
 
     def forward(self, z: np.ndarray) -> np.ndarray:
-        e = np.exp(z - z.max(axis=-1, keepdims=True))
+        e = np.exp(z - perf.row_max(z))
         e /= e.sum(axis=-1, keepdims=True)
         return e
 

@@ -20,7 +20,7 @@ import math
 import numpy as np
 
 from . import activations as activations_module
-from . import initializers
+from . import initializers, perf
 from .config import resolve_dtype
 from .seeding import global_rng
 
@@ -245,7 +245,7 @@ class Dense(Layer):
         """Backward through ``z = xW + b`` given ``dz`` (N, U); fills ``grads``, returns dx."""
         if self._x is None:
             raise RuntimeError(f"{self.name}: backward called without forward(training=True)")
-        np.matmul(self._x.T, dz, out=self.grads["kernel"])
+        perf.weight_gradient(self._x, dz, out=self.grads["kernel"])  # x^T dz
         if self.use_bias:
             np.sum(dz, axis=0, out=self.grads["bias"])
         if not self.compute_input_grad:
@@ -253,7 +253,10 @@ class Dense(Layer):
         return dz @ self.params["kernel"].T
 
     def forward(self, x, training=False):
-        a = self.activation.forward(self.forward_logits(x, training))
+        z = self.forward_logits(x, training)  # a fresh array: the activation may overwrite it
+        activation = self.activation
+        a = (activation.forward_into(z) if hasattr(activation, "forward_into")
+             else activation.forward(z))
         self._a = a if training else None
         return a
 

@@ -32,12 +32,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import config
+from . import config, perf
 from .checks import as_int_labels
 
 
 def _logsumexp(z: np.ndarray) -> np.ndarray:
-    m = z.max(axis=-1, keepdims=True)
+    m = perf.row_max(z)  # z.max(axis=-1, keepdims=True), faster for many short rows
     return m + np.log(np.exp(z - m).sum(axis=-1, keepdims=True))
 
 

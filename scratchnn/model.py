@@ -219,6 +219,10 @@ class Sequential:
         y_pred = self.layers[-1].activation.forward(out) if fused else out
         return loss, y_pred, dx
 
+    def _kernel_sizes(self) -> list[int]:
+        """Weights per 2-D kernel (inputs x units): sizes the matrix products (BLAS policy)."""
+        return [p.size for layer in self.layers for p in layer.params.values() if p.ndim == 2]
+
     def _set_input_grad(self, needed: bool) -> None:
         for layer in self.layers:
             if hasattr(layer, "compute_input_grad"):
@@ -329,15 +333,14 @@ class Sequential:
 
         fused = self._fused
         loss_fn = self._training_loss()
-        widths = [int(np.prod(layer.output_shape)) for layer in self.layers]
-        widths.append(int(np.prod(self._input_shape)))
         xb_buf = np.empty((batch_size,) + x.shape[1:], dtype=x.dtype)
         yb_buf = np.empty((batch_size,) + y.shape[1:], dtype=y.dtype)
         self._set_input_grad(False)
 
         for cb in cbs:
             cb.on_train_begin({})
-        with perf.blas_limit(perf.blas_threads_for(batch_size, widths)):
+        with (perf.blas_limit(perf.blas_threads_for(batch_size, self._kernel_sizes())),
+              perf.flush_denormals()):
             for epoch in range(initial_epoch, epochs):
                 for cb in cbs:
                     cb.on_epoch_begin(epoch, {})
@@ -350,8 +353,10 @@ class Sequential:
                         xb, yb = x[lo:hi], y[lo:hi]
                     else:
                         idx = order[lo:hi]
-                        xb = np.take(x, idx, axis=0, out=xb_buf[: hi - lo])
-                        yb = np.take(y, idx, axis=0, out=yb_buf[: hi - lo])
+                        # mode="clip" (the indices are valid anyway) lets NumPy copy straight
+                        # into the buffer; the default mode="raise" buffers: 2.8x slower
+                        xb = np.take(x, idx, axis=0, out=xb_buf[: hi - lo], mode="clip")
+                        yb = np.take(y, idx, axis=0, out=yb_buf[: hi - lo], mode="clip")
                     for cb in cbs:
                         cb.on_train_batch_begin(step, {})
                     loss, y_pred, _ = self._loss_and_grads(xb, yb, loss_fn, fused)
@@ -416,8 +421,7 @@ class Sequential:
         if batch_size < 1:
             raise ValueError(f"batch_size must be a positive integer, got {batch_size}")
         x, y = self._prepare_xy(x, y)
-        widths = [int(np.prod(layer.output_shape)) for layer in self.layers]
-        with perf.blas_limit(perf.blas_threads_for(batch_size, widths)):
+        with perf.blas_limit(perf.blas_threads_for(batch_size, self._kernel_sizes())):
             values = self._evaluate_arrays(x, y, batch_size)
         verbose = (1 if sys.stdout.isatty() else 0) if verbose == "auto" else int(verbose)
         if verbose:
@@ -433,8 +437,7 @@ class Sequential:
             raise ValueError(f"batch_size must be a positive integer, got {batch_size}")
         x = self._prepare_x(x)
         out = np.empty((len(x),) + self.layers[-1].output_shape, dtype=self.dtype)
-        widths = [int(np.prod(layer.output_shape)) for layer in self.layers]
-        with perf.blas_limit(perf.blas_threads_for(batch_size, widths)):
+        with perf.blas_limit(perf.blas_threads_for(batch_size, self._kernel_sizes())):
             for lo in range(0, len(x), batch_size):
                 out[lo:lo + batch_size] = self._forward(x[lo:lo + batch_size], training=False)
         return out

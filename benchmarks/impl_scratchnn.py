@@ -1,0 +1,91 @@
+"""The benchmark operations in scratchnn.
+
+Each ``make_*`` returns a zero-argument callable doing one operation, exactly as ``fit`` does
+it inside its loop (same thread policy, same code path); ``epoch`` is a real ``Model.fit``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+import scratchnn as snn
+from scratchnn import perf
+
+from .config import INPUT_DIM
+from .data import Data
+
+name = "scratchnn"
+
+
+def build(widths: tuple[int, ...], seed: int = 0) -> snn.Sequential:
+    snn.utils.set_random_seed(seed)
+    layers = [snn.layers.Input((INPUT_DIM,))]
+    layers += [snn.layers.Dense(u, activation="relu") for u in widths]
+    layers.append(snn.layers.Dense(10, activation="softmax"))
+    model = snn.Sequential(layers)
+    model.build()
+    model.compile(snn.optimizers.Adam(1e-3), "sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    return model
+
+
+_limits = None  # the thread limit set by the last make(): one case at a time
+
+
+def _use_fit_threads(model, batch: int) -> None:
+    """Set BLAS to the thread count ``fit`` would use for this batch size, until the next case.
+
+    (``fit`` enters the limit once per call; entering it around every timed call would time
+    threadpoolctl's library scan, ~0.2 ms, too.)
+    """
+    global _limits
+    from threadpoolctl import threadpool_limits
+
+    if _limits is not None:
+        _limits.restore_original_limits()
+    _limits = threadpool_limits(perf.blas_threads_for(batch, model._kernel_sizes()), "blas")
+
+
+def make(op: str, batch: int, widths: tuple[int, ...], data: Data):
+    """A callable doing one ``op`` (see :mod:`benchmarks.config`)."""
+    model = build(widths)
+    x, y = data.x_train[:batch], data.y_train[:batch]
+    if len(x) < batch:  # tiny data sets: repeat to fill the batch
+        reps = -(-batch // len(x))
+        x, y = np.tile(x, (reps, 1))[:batch], np.tile(y, reps)[:batch]
+    model._set_input_grad(False)
+    _use_fit_threads(model, batch)
+    loss_fn, fused = model._training_loss(), model._fused
+    dense = model.layers[0]
+    if op == "dense_forward":
+        return lambda: dense.forward(x, training=True)
+    if op == "dense_backward":
+        dense.compute_input_grad = True  # a hidden layer: dx is needed
+        out = dense.forward(x, training=True)
+        dout = np.random.default_rng(1).standard_normal(out.shape).astype(out.dtype)
+        return lambda: dense.backward(dout)
+    if op == "softmax_ce":
+        logits = np.random.default_rng(1).standard_normal((batch, 10)).astype(np.float32)
+
+        def softmax_ce():
+            loss_fn.forward(y, logits)
+            return loss_fn.backward()
+        return softmax_ce
+    if op == "adam":
+        model._loss_and_grads(x, y, loss_fn, fused)  # realistic gradients
+        opt, grads, params = model.optimizer, [model._flat_grads], [model._flat_params]
+        return lambda: opt.apply(grads, params)
+    if op == "train_step":
+        opt, grads, params = model.optimizer, [model._flat_grads], [model._flat_params]
+
+        def step():
+            loss, y_pred, _ = model._loss_and_grads(x, y, loss_fn, fused)
+            opt.apply(grads, params)
+            return loss, model._metric_values(y, y_pred)
+        return step
+    if op == "predict":
+        return lambda: model.predict(data.x_test, batch_size=batch, verbose=0)
+    if op == "epoch":
+        return lambda: model.fit(data.x_train, data.y_train, batch_size=batch, epochs=1,
+                                 verbose=0)
+    raise ValueError(f"unknown op {op!r}")

@@ -1,0 +1,220 @@
+"""Run the benchmark suite and write the report: ``python -m benchmarks.report [--quick]``.
+
+Steps, all in one run so that every figure comes from the same machine state:
+
+1. the float32 GEMM peak (:mod:`benchmarks.peak`);
+2. ``benchmarks/test_bench.py`` under pytest-benchmark, once per framework, each in its own
+   process (TensorFlow's and PyTorch's thread pools never share a process with another
+   framework's timings);
+3. peak RSS of a one-epoch fit per framework, each in a fresh process (:mod:`benchmarks.rss`);
+4. the GEMM peak again (the report uses the higher of the two).
+
+Outputs in ``--out`` (default ``benchmarks/results/``), named after the sweep:
+
+* ``<sweep>.json`` -- pytest-benchmark's JSON format (all frameworks' ``benchmarks`` merged),
+  plus a top-level ``"scratchnn_report"`` entry: GEMM peak, RSS, background load, settings;
+* ``<sweep>.md`` -- tables of times, ratios (scratchnn / Keras fit, / tf.function, / PyTorch),
+  scratchnn's GFLOP/s and fraction of peak, and the performance targets with pass/fail;
+* ``<sweep>_epoch_time.png`` and ``<sweep>_fraction_of_peak.png`` -- the plots.
+
+Because other work on the machine slows whatever runs beside it, the report measures how much
+CPU time other processes took during the run and prints a warning when it was more than a few
+percent; rerun such reports on a quiet machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from . import config, frameworks, peak
+
+HERE = Path(__file__).resolve().parent
+#: Raw timings kept per benchmark in the JSON (the statistics use all of them).
+MAX_SAMPLES = 20
+ROOT = HERE.parent
+
+
+# -- measuring ----------------------------------------------------------------------------------
+
+def _cpu_times() -> tuple[float, float]:
+    """(busy seconds of the whole machine, CPU seconds of this process and its children)."""
+    with open("/proc/stat") as f:
+        fields = [int(v) for v in f.readline().split()[1:]]
+    ticks = os.sysconf("SC_CLK_TCK")
+    busy = (sum(fields[:8]) - fields[3] - fields[4]) / ticks  # minus idle and iowait
+    t = os.times()
+    return busy, t.user + t.system + t.children_user + t.children_system
+
+
+def _run_pytest(framework: str, sweep: config.Sweep, json_path: Path, verbose: bool) -> None:
+    env = dict(os.environ, SCRATCHNN_BENCH_SWEEP=sweep.name,
+               SCRATCHNN_BENCH_FRAMEWORK=framework, PYTHONHASHSEED="0")
+    cmd = [sys.executable, "-m", "pytest", str(HERE / "test_bench.py"), "-q",
+           "-p", "no:cacheprovider", f"--rootdir={ROOT}", f"--benchmark-json={json_path}",
+           f"--benchmark-max-time={sweep.max_time}",
+           f"--benchmark-min-rounds={sweep.min_rounds}", "--benchmark-warmup=on",
+           "--benchmark-warmup-iterations=3", "--benchmark-sort=name",
+           "--benchmark-columns=min,median,rounds"]
+    out = None if verbose else subprocess.DEVNULL
+    proc = subprocess.run(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    if proc.returncode not in (0, 5):  # 5: every test skipped
+        raise RuntimeError(f"benchmarks for {framework} failed (exit {proc.returncode}); "
+                           f"rerun with --verbose")
+
+
+def _run_rss(framework: str, batch: int, sweep: config.Sweep) -> dict:
+    cmd = [sys.executable, "-m", "benchmarks.rss", framework, str(batch), "--sweep", sweep.name]
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
+    if proc.returncode != 0 or not lines:
+        return {"framework": framework, "batch": batch, "error": proc.stderr.strip()[-500:]}
+    return json.loads(lines[-1])
+
+
+def _merge(paths: list[Path]) -> dict:
+    merged: dict | None = None
+    for path in paths:
+        if not path.exists():
+            continue
+        part = json.loads(path.read_text())
+        if merged is None:
+            merged = part
+        else:
+            merged["benchmarks"].extend(part["benchmarks"])
+    if merged is None:
+        raise RuntimeError("no benchmark produced results")
+    return merged
+
+
+def run(sweep: config.Sweep, out_dir: Path, only: list[str] | None = None,
+        rss: bool = True, verbose: bool = False) -> dict:
+    """Run everything; return the merged pytest-benchmark JSON (also written to ``out_dir``)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    names = list(only or sweep.frameworks)
+    if only is None:
+        names += config.GPU_FRAMEWORKS
+    names = [f for f in names if f == "scratchnn" or frameworks.probe(f)]
+    busy0, own0 = _cpu_times()
+    wall0 = time.perf_counter()
+    peak_before = peak.measure(n=3072 if sweep.name != "micro" else 512,
+                               repeats=5 if sweep.name != "micro" else 2)
+    parts = []
+    for fw in names:
+        path = out_dir / f".{sweep.name}-{fw}.json"
+        path.unlink(missing_ok=True)
+        print(f"[report] {fw}: timing the {sweep.name} sweep ...", flush=True)
+        _run_pytest(fw, sweep, path, verbose)
+        parts.append(path)
+    rss_rows = []
+    if rss:
+        rss_names = [f for f in names if not f.endswith("-gpu")]
+        if "tf" in rss_names:
+            rss_names.insert(rss_names.index("tf") + 1, "tf-function")
+        for fw in rss_names:
+            for batch in sweep.rss_batches:
+                print(f"[report] {fw}: peak RSS of an epoch at batch {batch} ...", flush=True)
+                rss_rows.append(_run_rss(fw, batch, sweep))
+    peak_after = peak.measure(n=3072 if sweep.name != "micro" else 512,
+                              repeats=5 if sweep.name != "micro" else 2)
+    wall = time.perf_counter() - wall0
+    busy1, own1 = _cpu_times()
+    merged = _merge(parts)
+    for path in parts:
+        path.unlink(missing_ok=True)
+    for bench in merged["benchmarks"]:  # keep the committed JSON small: no per-call samples
+        if len(bench["stats"].get("data", [])) > MAX_SAMPLES:
+            bench["stats"]["data"] = bench["stats"]["data"][:MAX_SAMPLES]
+            bench["stats"]["data_truncated"] = True
+    others = max(0.0, (busy1 - busy0) - (own1 - own0))
+    merged["scratchnn_report"] = {
+        "sweep": sweep.name,
+        "gemm_peak_gflops": max(peak_before["all_cores"], peak_after["all_cores"]),
+        "gemm_peak_one_core_gflops": max(peak_before["one_core"], peak_after["one_core"]),
+        "gemm_peak_runs": [peak_before, peak_after],
+        "rss": rss_rows,
+        "frameworks": names,
+        "wall_s": round(wall, 1),
+        "other_processes_cpu_s": round(others, 1),
+        "other_processes_share": round(others / (wall * (os.cpu_count() or 1)), 3),
+        "cpu": _cpu_name(),
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "versions": _versions(),
+        "command": "python -m benchmarks.report " + " ".join(sys.argv[1:]),
+    }
+    json_path = out_dir / f"{sweep.name}.json"
+    json_path.write_text(json.dumps(merged, indent=2))
+    from . import tables
+
+    md = tables.markdown(merged)
+    (out_dir / f"{sweep.name}.md").write_text(md)
+    try:
+        from . import plots
+
+        plots.write(merged, out_dir / f"{sweep.name}_epoch_time.png",
+                    out_dir / f"{sweep.name}_fraction_of_peak.png")
+    except ImportError:  # matplotlib missing: tables only
+        pass
+    return merged
+
+
+def _cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def _versions() -> dict[str, str]:
+    import importlib.metadata as md
+
+    out = {}
+    for dist in ("numpy", "scratchnn", "tensorflow-cpu", "tensorflow", "keras", "torch"):
+        try:
+            out[dist] = md.version(dist)
+        except md.PackageNotFoundError:
+            pass
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.report",
+        description="Benchmark scratchnn against TensorFlow and PyTorch and write a report.")
+    size = parser.add_mutually_exclusive_group()
+    size.add_argument("--quick", action="store_const", dest="sweep", const="quick",
+                      help="headline comparisons and one-axis sweeps (default; minutes)")
+    size.add_argument("--full", action="store_const", dest="sweep", const="full",
+                      help="every operation over the whole batch x width grid (much longer)")
+    size.add_argument("--micro", action="store_const", dest="sweep", const="micro",
+                      help="tiny random-data run of scratchnn only (a smoke test)")
+    parser.add_argument("--frameworks", help="comma-separated subset, e.g. scratchnn,torch")
+    parser.add_argument("--out", type=Path, default=HERE / "results",
+                        help="output folder (default benchmarks/results)")
+    parser.add_argument("--no-rss", action="store_true", help="skip the peak-memory runs")
+    parser.add_argument("--verbose", action="store_true", help="show pytest's output")
+    args = parser.parse_args(argv)
+    sweep = config.sweep(args.sweep or "quick")
+    only = args.frameworks.split(",") if args.frameworks else None
+    if only:
+        for fw in only:
+            frameworks.impl(fw)  # raises on an unknown name
+    merged = run(sweep, args.out, only, rss=not args.no_rss, verbose=args.verbose)
+    info = merged["scratchnn_report"]
+    print((args.out / f"{sweep.name}.md").read_text())
+    print(f"[report] wrote {args.out}/{sweep.name}.json, .md and plots in {info['wall_s']} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,83 @@
+"""Smoke test of the benchmark suite: it imports, and the report runs on a micro configuration.
+
+No timing is asserted -- only that the suite works end to end (pytest-benchmark JSON, markdown,
+plots) and that its FLOP counts and tables agree with hand-derived numbers, so that rot in
+``benchmarks/`` shows up in CI.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+pytest.importorskip("pytest_benchmark")
+
+from benchmarks import config, flops, report, tables  # noqa: E402
+
+
+def test_flop_counts_by_hand():
+    # 784-512-10, batch 32: forward 2*32*(784*512 + 512*10) plus bias/ReLU/softmax extras.
+    assert flops.layer_dims((512,)) == [(784, 512), (512, 10)]
+    assert flops.n_params((512,)) == 407_050
+    assert flops.adam((512,)) == 12 * 407_050
+    assert flops.dense_forward(32, 784, 512) == 2 * 32 * 784 * 512 + 2 * 32 * 512
+    matmul = 6 * 32 * (784 * 512 + 512 * 10) - 2 * 32 * 784 * 512
+    extra = 4 * 32 * (512 + 10) + 8 * 32 * 10 + 12 * 407_050
+    assert flops.train_step(32, (512,)) == matmul + extra
+    # an epoch of 100 samples in batches of 32: 4 Adam updates, 100 samples' worth of the rest
+    per_sample = flops.train_step(1, (512,)) - flops.adam((512,))
+    assert flops.epoch(100, 32, (512,)) == 100 * per_sample + 4 * flops.adam((512,))
+
+
+def test_sweeps_cover_the_issue_axes():
+    quick = config.sweep("quick")
+    steps = {(c.batch, c.widths) for c in quick.cases if c.op == "train_step"}
+    assert {b for b, w in steps if w == (512,)} == set(config.BATCHES)
+    assert {w[0] for b, w in steps if len(w) == 1} == set(config.WIDTHS)
+    assert {len(w) for b, w in steps} == set(config.DEPTHS)
+    assert set(quick.epoch_batches) == {32, 128, 1024}
+    with pytest.raises(ValueError, match="unknown sweep"):
+        config.sweep("huge")
+
+
+def test_micro_report_end_to_end(tmp_path):
+    merged = report.run(config.sweep("micro"), tmp_path, only=["scratchnn"], rss=True)
+    data = json.loads((tmp_path / "micro.json").read_text())
+    assert data["benchmarks"] == merged["benchmarks"]
+    ops = {b["extra_info"]["op"] for b in data["benchmarks"]}
+    assert ops == set(config.OPS) | {"epoch"}
+    for b in data["benchmarks"]:  # pytest-benchmark's format
+        assert b["stats"]["min"] > 0 and b["stats"]["rounds"] >= 1
+        assert b["extra_info"]["framework"] == "scratchnn"
+    info = data["scratchnn_report"]
+    assert info["gemm_peak_gflops"] > 0
+    assert info["rss"][0]["peak_mb"] >= info["rss"][0]["before_fit_mb"] > 0
+    md = (tmp_path / "micro.md").read_text()
+    assert "## Operations" in md and "| train_step | 32 | 16 |" in md
+    for png in ("micro_epoch_time.png", "micro_fraction_of_peak.png"):
+        assert (tmp_path / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_tables_ratios_and_targets():
+    """Ratios and target verdicts from a hand-made result set."""
+    def bench(fw, op, batch, seconds, n_flops=1e9):
+        return {"stats": {"min": seconds}, "extra_info": {
+            "framework": fw, "op": op, "batch": batch, "widths": [512], "flops": n_flops,
+            "data": "random", "n_train": 60000}}
+    merged = {"benchmarks": [bench("scratchnn", "epoch", 32, 2.0), bench("tf", "epoch", 32, 5.0),
+                             bench("torch", "epoch", 32, 1.6),
+                             bench("scratchnn", "epoch", 1024, 1.0, 160e9)],
+              "scratchnn_report": {"gemm_peak_gflops": 200.0, "rss": [
+                  {"framework": "scratchnn", "batch": 128, "peak_mb": 300, "before_fit_mb": 250,
+                   "fit_mb": 50},
+                  {"framework": "tf", "batch": 128, "peak_mb": 900, "before_fit_mb": 800,
+                   "fit_mb": 100}]}}
+    rows = {label: (measured, met) for label, measured, met in tables.targets(merged)}
+    # 2.0 / 5.0 = 0.40, met; PyTorch's own ratio to Keras (1.6 / 5.0) is shown for context
+    assert rows["epoch, batch 32: scratchnn / Keras fit <= 0.5"] == (
+        "0.40 (the same ratio for PyTorch 0.32)", True)
+    assert rows["epoch, batch 32: scratchnn / PyTorch eager <= 1.0"] == ("1.25", False)
+    assert rows["epoch, batch 1024: scratchnn >= 75% of GEMM peak"] == ("80%", True)
+    assert rows["epoch, batch 128: scratchnn / Keras fit <= 0.5"][1] is None
+    assert rows["peak RSS of an epoch, batch 128: scratchnn <= Keras fit"][1] is True

@@ -1,0 +1,123 @@
+"""The speed tricks of ``scratchnn.perf`` change no number: each is checked against the plain
+NumPy expression it replaces."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from scratchnn import optimizers, perf
+
+SIZES = [7, perf.CHUNK, 3 * perf.CHUNK + 5]  # whole-array path, exactly one chunk, chunked
+
+
+def _state(size, dtype, seed=0):
+    rng = np.random.default_rng(seed)
+    g = (rng.standard_normal(size) * 1e-2).astype(dtype)
+    g[::13] = 0  # zero gradients, as for dead pixels
+    var = rng.standard_normal(size).astype(dtype)
+    return g, var
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("size", SIZES)
+def test_adam_kernel_matches_keras_expressions(dtype, size):
+    g, var = _state(size, dtype)
+    opt = optimizers.Adam(learning_rate=0.003)
+    m, v, ref = np.zeros_like(var), np.zeros_like(var), var.copy()
+    for step in range(3):
+        opt.apply([g * (step + 1)], [var])
+        # Keras 3's Adam.update_step, one NumPy operation per Keras operation
+        dt = np.dtype(dtype).type
+        t = dt(step + 1)
+        alpha = (dt(0.003) * np.sqrt(1 - dt(np.float32(0.999)) ** t)
+                 / (1 - dt(np.float32(0.9)) ** t))
+        gs = g * (step + 1)
+        m += (gs - m) * (1 - 0.9)
+        v += (np.square(gs) - v) * (1 - 0.999)
+        ref -= (m * alpha) / (np.sqrt(v) + 1e-7)
+        assert var.dtype == dtype
+        np.testing.assert_array_equal(var, ref)
+    np.testing.assert_array_equal(opt.slots(0)["m"], m)
+    np.testing.assert_array_equal(opt.slots(0)["v"], v)
+
+
+@pytest.mark.parametrize("nesterov", [False, True])
+@pytest.mark.parametrize("size", SIZES)
+def test_sgd_kernels_match_plain_expressions(nesterov, size):
+    g, var = _state(size, np.float32, seed=1)
+    plain, ref = optimizers.SGD(0.1), var.copy()
+    plain.apply([g], [ref])
+    ref_plain = var - g * np.float32(0.1)
+    np.testing.assert_array_equal(ref, ref_plain)
+    opt = optimizers.SGD(0.1, momentum=0.9, nesterov=nesterov)
+    mom, ref = np.zeros_like(var), var.copy()
+    mu, lr = np.float32(np.float32(0.9)), np.float32(0.1)
+    for _ in range(3):
+        opt.apply([g], [var])
+        mom = mom * mu - g * lr
+        ref += (mom * mu - g * lr) if nesterov else mom
+        np.testing.assert_array_equal(var, ref)
+
+
+def test_elementwise_handles_non_contiguous_and_mismatched_arrays():
+    def kernel(a, b, t, scale):
+        np.multiply(a, scale, out=t)
+        np.add(b, t, out=b)
+
+    a = np.arange(2 * perf.CHUNK * 2, dtype=np.float32).reshape(-1, 2)
+    b = np.ones_like(a)
+    perf.elementwise(kernel, (a[:, 0], b[:, 1]), (np.float32(2),), n_scratch=1)  # strided views
+    np.testing.assert_array_equal(b[:, 1], 1 + 2 * a[:, 0])
+    np.testing.assert_array_equal(b[:, 0], 1)
+
+
+def test_flush_denormals_flushes_and_restores():
+    tiny = np.array(1e-39, dtype=np.float32)  # a float32 denormal
+    assert tiny * np.float32(1) != 0
+    with perf.flush_denormals(True) as on:
+        if not on:
+            pytest.skip("flush-to-zero is only supported on x86-64 Linux")
+        assert tiny * np.float32(1) == 0
+        assert np.float32(1e-38) * np.float32(0.5) == 0  # a denormal result is flushed
+        assert np.float32(2e-38) * np.float32(1) == np.float32(2e-38)  # normal numbers stay
+    assert tiny * np.float32(1) == tiny  # restored
+    with perf.flush_denormals(False) as on:
+        assert not on and tiny * np.float32(1) == tiny
+
+
+def test_blas_thread_policy(monkeypatch):
+    monkeypatch.delenv("SCRATCHNN_BLAS_THREADS", raising=False)
+    assert perf.blas_threads_for(1, [784 * 512, 512 * 10]) == 1
+    assert perf.blas_threads_for(1024, [784 * 512]) == perf._cpu_count()
+    monkeypatch.setenv("SCRATCHNN_BLAS_THREADS", "1")
+    assert perf.blas_threads_for(1024, [784 * 512]) == 1
+    monkeypatch.setenv("SCRATCHNN_BLAS_THREADS", "two")
+    with pytest.raises(ValueError, match="SCRATCHNN_BLAS_THREADS"):
+        perf.blas_threads_for(1024, [784 * 512])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("batch", [1, 5])
+def test_weight_gradient_is_xt_dz(dtype, batch):
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((batch, 300)).astype(dtype)
+    dz = rng.standard_normal((batch, 70)).astype(dtype)
+    out = np.empty((300, 70), dtype=dtype)
+    assert perf.weight_gradient(x, dz, out=out) is out
+    np.testing.assert_array_equal(out, x.T @ dz)
+    # for one sample each entry is the single product x_i * dz_j (computed in float64 exactly)
+    if batch == 1:
+        exact = (x.astype(np.float64).T * dz.astype(np.float64)).astype(dtype)
+        np.testing.assert_array_equal(out, exact)
+
+
+@pytest.mark.parametrize("shape", [(1024, 10), (300, 3), (10, 10), (600, 50), (7,)])
+def test_row_max_is_max_over_last_axis(shape):
+    rng = np.random.default_rng(4)
+    z = rng.standard_normal(shape).astype(np.float32)
+    if z.ndim == 2 and z.shape[0] > 8:
+        z[3, 1], z[7, :], z[8, 2] = np.nan, -np.inf, np.inf
+    got, want = perf.row_max(z), z.max(axis=-1, keepdims=True)
+    assert got.shape == want.shape and got.dtype == want.dtype
+    np.testing.assert_array_equal(got, want)
