@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import numpy as np
 import pytest
+from support import REPO, mnist_location  # noqa: F401  (REPO re-exported for old imports)
 
 import scratchnn
-
-REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(autouse=True)
@@ -18,14 +14,6 @@ def _seed_and_floatx():
     scratchnn.utils.set_random_seed(1234)
     yield
     scratchnn.config.set_floatx("float32")
-
-
-def mnist_location() -> str | None:
-    """Where the real MNIST files are, or None (tests needing them are skipped)."""
-    for cand in (os.environ.get("SCRATCHNN_DATA"), REPO.parent / "shared" / "datasets"):
-        if cand and (Path(cand) / "mnist").is_dir():
-            return str(cand)
-    return None
 
 
 @pytest.fixture(scope="session")

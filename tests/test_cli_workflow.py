@@ -11,8 +11,8 @@ import re
 
 import numpy as np
 import pytest
-from conftest import mnist_location
 from PIL import Image
+from support import mnist_location
 
 from scratchnn.cli import build_parser, main
 

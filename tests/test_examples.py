@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import REPO, mnist_location
 from PIL import Image
+from support import REPO, mnist_location
 
 EXAMPLES = {
     # script: (epochs on 3000 training images, minimum test accuracy, figures it must write)

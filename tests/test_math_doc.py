@@ -9,7 +9,7 @@ import re
 
 import numpy as np
 import pytest
-from conftest import REPO
+from support import REPO
 
 from scratchnn import activations, layers, losses, optimizers
 
