@@ -26,9 +26,13 @@ def as_float_array(x, name: str, dtype: np.dtype, *, allow_empty: bool = False) 
     if arr.shape[0] == 0 and not allow_empty:
         raise ValueError(f"{name} is empty (shape {arr.shape}); need at least one sample")
     arr = np.ascontiguousarray(arr, dtype=dtype)
-    if arr.size and not np.isfinite(arr).all():
+    # A NaN or inf anywhere makes the sum non-finite, so the sum (no temporary the size of x)
+    # clears almost every array; only a non-finite sum (which may also be an overflow of large
+    # finite values) needs the element-wise check.
+    if arr.size and not np.isfinite(arr.sum(dtype=np.float64)):
         bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
-        raise ValueError(f"{name} contains {bad} NaN or infinite value(s)")
+        if bad:
+            raise ValueError(f"{name} contains {bad} NaN or infinite value(s)")
     return arr
 
 

@@ -120,3 +120,14 @@ def test_bad_fit_arguments(model):
         model.fit(X[:1], Y[:1], validation_split=0.5, verbose=0)
     with pytest.raises(ValueError, match="y is missing"):
         model.fit(X, None, verbose=0)
+
+
+def test_huge_but_finite_input_is_accepted():
+    """The fast NaN check sums x; an overflowing sum of finite values must not be rejected."""
+    from scratchnn.checks import as_float_array
+
+    x = np.full((4, 3), 1e308)
+    assert as_float_array(x, "x", np.float64) is not None
+    x[1, 2] = np.nan
+    with pytest.raises(ValueError, match="x contains 1 NaN"):
+        as_float_array(x, "x", np.float64)
