@@ -29,7 +29,9 @@ def as_float_array(x, name: str, dtype: np.dtype, *, allow_empty: bool = False) 
     # A NaN or inf anywhere makes the sum non-finite, so the sum (no temporary the size of x)
     # clears almost every array; only a non-finite sum (which may also be an overflow of large
     # finite values) needs the element-wise check.
-    if arr.size and not np.isfinite(arr.sum(dtype=np.float64)):
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = arr.sum(dtype=np.float64) if arr.size else 0.0
+    if not np.isfinite(total):
         bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
         if bad:
             raise ValueError(f"{name} contains {bad} NaN or infinite value(s)")
