@@ -5,10 +5,33 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import optimizers
 from ..datasets import mnist
 from ..utils import normalize, standardize
 
 PREPROCESSING = ("scale", "l2", "standardize")
+HIDDEN_ACTIVATIONS = ["relu", "sigmoid", "tanh", "linear"]
+
+
+def add_network_args(parser, default_hidden: list[int], hidden_example: str = "128 128",
+                     sgd_options: bool = True) -> None:
+    """The options that describe the network and its optimizer (train, parity, lrfind)."""
+    parser.add_argument("--hidden", type=int, nargs="*", default=default_hidden,
+                        help=f"hidden layer sizes, e.g. --hidden {hidden_example}")
+    parser.add_argument("--activation", default="relu", choices=HIDDEN_ACTIVATIONS)
+    parser.add_argument("--optimizer", default="adam", choices=["adam", "sgd"])
+    if sgd_options:
+        parser.add_argument("--lr", type=float, default=None,
+                            help="learning rate (default: 0.001 for adam, 0.01 for sgd)")
+        parser.add_argument("--momentum", type=float, default=0.0, help="SGD momentum")
+
+
+def make_optimizer(args) -> optimizers.Optimizer:
+    """The optimizer named by ``--optimizer``/``--lr``/``--momentum`` (Keras's default rates)."""
+    if args.optimizer == "adam":
+        return optimizers.Adam(learning_rate=args.lr or 0.001)
+    return optimizers.SGD(learning_rate=args.lr or 0.01, momentum=args.momentum,
+                          nesterov=getattr(args, "nesterov", False))
 
 
 def fit_preprocessing(kind: str, x_train: np.ndarray) -> dict:

@@ -14,17 +14,20 @@ from .. import optimizers
 from ..lr_finder import find_learning_rate
 from ..seeding import set_random_seed
 from ..utils import to_categorical
-from .common import PREPROCESSING, apply_preprocessing, fit_preprocessing, load_mnist
+from .common import (
+    PREPROCESSING,
+    add_network_args,
+    apply_preprocessing,
+    fit_preprocessing,
+    load_mnist,
+)
 from .train import build_model
 
 
 def register(sub) -> None:
     p = sub.add_parser("lrfind", help="learning-rate finder: loss against an exponential lr sweep",
                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--hidden", type=int, nargs="*", default=[512],
-                   help="hidden layer sizes, e.g. --hidden 4 4")
-    p.add_argument("--activation", default="relu", choices=["relu", "sigmoid", "tanh", "linear"])
-    p.add_argument("--optimizer", default="adam", choices=["adam", "sgd"])
+    add_network_args(p, default_hidden=[512], hidden_example="4 4", sgd_options=False)
     p.add_argument("--preprocess", default="scale", choices=PREPROCESSING)
     p.add_argument("--start", type=float, default=1e-4, help="first learning rate")
     p.add_argument("--steps-per-decade", type=float, default=20.0,

@@ -15,18 +15,14 @@ from __future__ import annotations
 import argparse
 import sys
 
+from .common import add_network_args
+
 
 def register(sub) -> None:
     p = sub.add_parser("parity", help="compare scratchnn with TensorFlow/Keras, number by number",
                        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
                        description=__doc__.split("\n\n")[1])
-    p.add_argument("--hidden", type=int, nargs="*", default=[128],
-                   help="hidden layer sizes, e.g. --hidden 128 128")
-    p.add_argument("--activation", default="relu", choices=["relu", "sigmoid", "tanh", "linear"])
-    p.add_argument("--optimizer", default="adam", choices=["adam", "sgd"])
-    p.add_argument("--lr", type=float, default=None,
-                   help="learning rate (default: 0.001 for adam, 0.01 for sgd)")
-    p.add_argument("--momentum", type=float, default=0.0, help="SGD momentum")
+    add_network_args(p, default_hidden=[128])
     p.add_argument("--nesterov", action="store_true", help="SGD with Nesterov momentum")
     p.add_argument("--dtype", default="float32", choices=["float32", "float64"])
     p.add_argument("--batch-size", type=int, default=32)

@@ -9,25 +9,25 @@ from __future__ import annotations
 import argparse
 import time
 
-from .. import optimizers
 from ..config import resolve_dtype
 from ..layers import Dense, Flatten
 from ..model import Sequential
 from ..seeding import set_random_seed
 from ..utils import to_categorical
-from .common import PREPROCESSING, apply_preprocessing, fit_preprocessing, load_mnist
+from .common import (
+    PREPROCESSING,
+    add_network_args,
+    apply_preprocessing,
+    fit_preprocessing,
+    load_mnist,
+    make_optimizer,
+)
 
 
 def register(sub) -> None:
     p = sub.add_parser("train", help="train a network on MNIST and report test accuracy",
                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--hidden", type=int, nargs="*", default=[512],
-                   help="hidden layer sizes, e.g. --hidden 128 128")
-    p.add_argument("--activation", default="relu", choices=["relu", "sigmoid", "tanh", "linear"])
-    p.add_argument("--optimizer", default="adam", choices=["adam", "sgd"])
-    p.add_argument("--lr", type=float, default=None,
-                   help="learning rate (default: 0.001 for adam, 0.01 for sgd)")
-    p.add_argument("--momentum", type=float, default=0.0, help="SGD momentum")
+    add_network_args(p, default_hidden=[512])
     p.add_argument("--epochs", type=int, default=10)
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--seed", type=int, default=None)
@@ -61,11 +61,8 @@ def run(args) -> int:
     x_test = apply_preprocessing(recipe, x_test, dtype)
 
     model = build_model(args.hidden, args.activation, args.dtype)
-    if args.optimizer == "adam":
-        opt = optimizers.Adam(learning_rate=args.lr or 0.001)
-    else:
-        opt = optimizers.SGD(learning_rate=args.lr or 0.01, momentum=args.momentum)
-    model.compile(optimizer=opt, loss="categorical_crossentropy", metrics=["accuracy"])
+    model.compile(optimizer=make_optimizer(args), loss="categorical_crossentropy",
+                  metrics=["accuracy"])
     model.metadata = {"preprocess": recipe, "dataset": "mnist"}
     model.summary()
     t0 = time.perf_counter()
