@@ -30,7 +30,9 @@ def register(sub) -> None:
     add_network_args(p, default_hidden=[512])
     p.add_argument("--epochs", type=int, default=10)
     p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--seed", type=int, default=0,
+                   help="seed for initialization and shuffling: the same command gives the same "
+                        "numbers (pass -1 for a fresh random seed)")
     p.add_argument("--preprocess", default="scale", choices=PREPROCESSING)
     p.add_argument("--validation-split", type=float, default=0.0)
     p.add_argument("--dtype", default="float32", choices=["float32", "float64"])
@@ -50,7 +52,7 @@ def build_model(hidden: list[int], activation: str, dtype: str) -> Sequential:
 
 
 def run(args) -> int:
-    if args.seed is not None:
+    if args.seed >= 0:
         set_random_seed(args.seed)
     (x_train, y_train), (x_test, y_test) = load_mnist(args.data)
     if args.limit:
