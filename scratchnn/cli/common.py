@@ -63,3 +63,21 @@ def apply_preprocessing(recipe: dict, x: np.ndarray, dtype="float32") -> np.ndar
 
 def load_mnist(path: str | None):
     return mnist.load_data(path)
+
+
+def load_model_and_test_set(model_path: str, data: str | None):
+    """A saved model (compiled with the tutorial's loss if it was saved uncompiled), MNIST's test
+    images preprocessed with the model's own recipe and shaped for its input, the raw uint8
+    test images and their labels."""
+    from ..saving import load_model
+
+    model = load_model(model_path)
+    if not model.compiled:
+        model.compile("adam", "categorical_crossentropy", metrics=["accuracy"])
+    (_, _), (x_test, y_test) = load_mnist(data)
+    recipe = (model.metadata or {}).get("preprocess", {"kind": "scale"})
+    x = apply_preprocessing(recipe, x_test, model.dtype)
+    shape = tuple(model.input_shape[1:])
+    if shape != x.shape[1:]:
+        x = x.reshape((len(x),) + shape)
+    return model, x, x_test, y_test

@@ -3,9 +3,8 @@ preprocessed the way the model was trained."""
 
 from __future__ import annotations
 
-from ..saving import load_model
 from ..utils import to_categorical
-from .common import apply_preprocessing, load_mnist
+from .common import load_model_and_test_set
 
 
 def register(sub) -> None:
@@ -17,12 +16,7 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    model = load_model(args.model)
-    if not model.compiled:
-        model.compile("adam", "categorical_crossentropy", metrics=["accuracy"])
-    (_, _), (x_test, y_test) = load_mnist(args.data)
-    recipe = getattr(model, "metadata", {}).get("preprocess", {"kind": "scale"})
-    x = apply_preprocessing(recipe, x_test, model.dtype)
+    model, x, _, y_test = load_model_and_test_set(args.model, args.data)
     y = y_test if "sparse" in model.loss.name else to_categorical(y_test, 10)
     values = model.evaluate(x, y, batch_size=args.batch_size, verbose=0)
     values = values if isinstance(values, list) else [values]

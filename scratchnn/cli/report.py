@@ -12,8 +12,7 @@ from __future__ import annotations
 import argparse
 
 from ..evaluation import evaluate_classifier
-from ..saving import load_model
-from .common import apply_preprocessing, load_mnist
+from .common import load_model_and_test_set
 
 
 def register(sub) -> None:
@@ -34,19 +33,11 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    model = load_model(args.model)
-    if not model.compiled:
-        model.compile("adam", "categorical_crossentropy", metrics=["accuracy"])
-    (_, _), (x_test, y_test) = load_mnist(args.data)
+    model, x, x_test, y_test = load_model_and_test_set(args.model, args.data)
     if not 0 <= args.sample < len(x_test):
         raise ValueError(f"--sample must be in 0..{len(x_test) - 1}, got {args.sample}")
     if args.grid < 1:
         raise ValueError(f"--grid must be at least 1, got {args.grid}")
-    recipe = (model.metadata or {}).get("preprocess", {"kind": "scale"})
-    x = apply_preprocessing(recipe, x_test, model.dtype)
-    shape = tuple(model.input_shape[1:])
-    if shape != x.shape[1:]:
-        x = x.reshape((len(x),) + shape)
     report = evaluate_classifier(model, x, y_test, batch_size=args.batch_size,
                                  top_pairs=args.top)
     print(report.format())
