@@ -12,7 +12,6 @@ import re
 import numpy as np
 import pytest
 from PIL import Image
-from support import mnist_location
 
 from scratchnn.cli import build_parser, main
 
@@ -37,11 +36,8 @@ def accuracy(text: str) -> float:
 
 
 @pytest.fixture(scope="module")
-def data() -> str:
-    where = mnist_location()
-    if where is None:
-        pytest.skip("MNIST not available (set SCRATCHNN_DATA)")
-    return where
+def data(mnist_dir) -> str:
+    return mnist_dir
 
 
 @pytest.fixture(scope="module")
