@@ -87,11 +87,10 @@ def check_model(model, x: np.ndarray, y: np.ndarray, h: float = 1e-6) -> dict[st
         raise ValueError("gradient checks need a float64 model (Sequential(..., dtype='float64'))")
     loss_fn = model._training_loss()
     fused = model._fused
+    _, targets = model._prepare_xy(x, y)  # validated once, not at every perturbation
 
     def f() -> float:
-        return loss_fn.forward(model.loss.prepare_targets(
-            y, model.layers[-1].output_shape[-1], np.float64),
-            model._forward(x, training=False, logits=fused))
+        return loss_fn.forward(targets, model._forward(x, training=False, logits=fused))
 
     errors = {"x": rel_error(dx, numerical_gradient(f, x, h))}
     for i, (w, g) in enumerate(zip(model.weights, grads)):

@@ -187,12 +187,10 @@ class SparseCategoricalCrossentropy(CrossentropyBase):
     def backward(self) -> np.ndarray:
         if not self._cache:
             raise RuntimeError("backward called before forward")
-        rows = None
         if self.from_logits:
             labels, p, n = self._cache
             d = p.copy()
-            rows = np.arange(n)
-            d[rows, labels] -= 1
+            d[np.arange(n), labels] -= 1
             d /= n
             return d
         labels, p, pc, s, n = self._cache
