@@ -13,20 +13,45 @@ so the MNIST image files start with the magic number ``0x00000803`` (3-D uint8,
 shape ``(N, 28, 28)``) and the label files with ``0x00000801`` (1-D uint8, shape
 ``(N,)``). Files may be gzip-compressed; compression is detected from the gzip
 magic bytes ``1f 8b``, not from the file name.
+
+The reader trusts nothing it has not checked: the header is validated first, a declared data
+size ``n_1 * ... * n_d * itemsize`` above ``max_bytes`` (default :data:`MAX_DATA_BYTES`) is
+rejected from the header alone, a raw file's size on disk is compared with the declared size
+before any data is read, and a gzip stream is decompressed in chunks up to the declared size
+plus one byte (to detect trailing data), never further. Memory use is therefore bounded by the
+declared size, whatever the compressed stream would expand to.
 """
 
 from __future__ import annotations
 
 import gzip
+import io
+import math
 import os
 import struct
 import tempfile
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
-__all__ = ["CorruptDataError", "read_idx", "parse_idx", "write_idx", "read_bytes", "DTYPE_CODES"]
+from .errors import CorruptDataError, DatasetError, as_path, describe_os_error
+
+__all__ = [
+    "CorruptDataError",
+    "DatasetError",
+    "read_idx",
+    "read_idx_header",
+    "parse_idx",
+    "write_idx",
+    "read_bytes",
+    "DTYPE_CODES",
+    "MAX_DATA_BYTES",
+]
 
 #: IDX dtype code -> big-endian NumPy dtype.
 DTYPE_CODES: dict[int, np.dtype] = {
@@ -38,67 +63,83 @@ DTYPE_CODES: dict[int, np.dtype] = {
     0x0E: np.dtype(">f8"),
 }
 
+#: Largest data size (bytes) an IDX header may declare before it is rejected unread: 1 GiB,
+#: twenty times MNIST's largest file. Change it here or pass ``max_bytes=`` per call.
+MAX_DATA_BYTES: int = 1 << 30
+
 _GZIP_MAGIC = b"\x1f\x8b"
+_CHUNK = 1 << 20
+_GZIP_ERRORS = (EOFError, zlib.error, gzip.BadGzipFile)
 
 
-class CorruptDataError(ValueError):
-    """A data file is malformed: bad header, truncated, wrong length or corrupt compression."""
+@dataclass(frozen=True)
+class _Header:
+    """A validated IDX header: big-endian ``dtype``, ``dims`` and the header's length."""
+
+    dtype: np.dtype
+    dims: tuple[int, ...]
+    length: int
+
+    @property
+    def data_bytes(self) -> int:
+        return math.prod(self.dims) * self.dtype.itemsize
 
 
-def read_bytes(path: str | os.PathLike) -> bytes:
-    """Return the (decompressed) content of ``path``.
+def _check_max_bytes(max_bytes: int | None) -> int:
+    if max_bytes is None:
+        return MAX_DATA_BYTES
+    if isinstance(max_bytes, bool) or not isinstance(max_bytes, (int, np.integer)):
+        raise TypeError(f"max_bytes must be an int or None, got {type(max_bytes).__name__}")
+    if max_bytes < 0:
+        raise ValueError(f"max_bytes must be >= 0, got {max_bytes}")
+    return int(max_bytes)
 
-    The file is gunzipped when it starts with the gzip magic bytes ``1f 8b``, whatever its
-    name; otherwise it is returned as is.
 
-    Raises
-    ------
-    CorruptDataError
-        If the file looks like gzip but cannot be decompressed (truncated or damaged stream,
-        CRC mismatch).
-    """
-    path = Path(path)
-    raw = path.read_bytes()
-    if raw[:2] != _GZIP_MAGIC:
-        return raw
+def _read_up_to(stream: BinaryIO, n: int) -> bytearray:
+    """At most ``n`` bytes from ``stream``, read in chunks so nothing of size ``n`` is allocated
+    before the data is actually there (``n`` may come from an untrusted header)."""
+    buf = bytearray()
+    while len(buf) < n:
+        chunk = stream.read(min(_CHUNK, n - len(buf)))
+        if not chunk:
+            break
+        buf += chunk
+    return buf
+
+
+@contextmanager
+def _open_stream(path: Path) -> Iterator[tuple[BinaryIO, int | None]]:
+    """Yield ``(stream, size)``: the decompressed content of ``path`` and, for a raw file, its
+    size on disk (``None`` for gzip). Errors become :class:`DatasetError` naming ``path``."""
     try:
-        return gzip.decompress(raw)
-    except (OSError, EOFError, zlib.error) as exc:  # BadGzipFile is an OSError
+        with open(path, "rb") as fh:
+            is_gzip = fh.read(2) == _GZIP_MAGIC
+            fh.seek(0)
+            if is_gzip:
+                with gzip.GzipFile(fileobj=fh, mode="rb") as gz:
+                    yield gz, None
+            else:
+                yield fh, os.fstat(fh.fileno()).st_size
+    except _GZIP_ERRORS as exc:
         raise CorruptDataError(
             f"{path}: corrupt gzip data ({type(exc).__name__}: {exc}); "
             "delete the file and download it again"
         ) from exc
+    except FileNotFoundError:
+        raise
+    except OSError as exc:
+        raise describe_os_error(path, exc) from exc
 
 
-def parse_idx(data: bytes, name: str = "<bytes>") -> np.ndarray:
-    """Decode an uncompressed IDX byte string into a native-endian array.
-
-    Parameters
-    ----------
-    data : bytes
-        The whole file content (header + data), already decompressed.
-    name : str
-        Name used in error messages (normally the file path).
-
-    Returns
-    -------
-    np.ndarray
-        A writable, C-contiguous array of shape ``(n_1, ..., n_d)`` in the native byte
-        order of the IDX dtype (``uint8`` for MNIST).
-
-    Raises
-    ------
-    CorruptDataError
-        For a bad magic number, an unknown dtype code, ``ndim == 0``, or when the number of
-        data bytes differs from ``prod(dims) * itemsize`` (truncated or padded file).
-    """
-    if len(data) < 4:
+def _parse_header(stream: BinaryIO, name: str, max_bytes: int) -> _Header:
+    head = bytes(_read_up_to(stream, 4))
+    if len(head) < 4:
         raise CorruptDataError(
-            f"{name}: not an IDX file: only {len(data)} byte(s), need at least a 4-byte header"
+            f"{name}: not an IDX file: only {len(head)} byte(s), need at least a 4-byte header"
         )
-    zero0, zero1, code, ndim = data[0], data[1], data[2], data[3]
-    magic = int.from_bytes(data[:4], "big")
-    if zero0 != 0 or zero1 != 0:
+    code, ndim = head[2], head[3]
+    magic = int.from_bytes(head, "big")
+    if head[:2] != b"\x00\x00":
         raise CorruptDataError(
             f"{name}: bad IDX magic number 0x{magic:08X} (the first two bytes must be zero; "
             "expected e.g. 0x00000803 for images or 0x00000801 for labels)"
@@ -111,46 +152,146 @@ def parse_idx(data: bytes, name: str = "<bytes>") -> np.ndarray:
         )
     if ndim == 0:
         raise CorruptDataError(f"{name}: IDX header declares 0 dimensions (magic 0x{magic:08X})")
-    header_len = 4 + 4 * ndim
-    if len(data) < header_len:
+    raw_dims = bytes(_read_up_to(stream, 4 * ndim))
+    if len(raw_dims) < 4 * ndim:
         raise CorruptDataError(
-            f"{name}: truncated IDX header: {ndim} dimension(s) need {header_len} header bytes, "
-            f"file has {len(data)}"
+            f"{name}: truncated IDX header: {ndim} dimension(s) need {4 + 4 * ndim} header "
+            f"bytes, file has {4 + len(raw_dims)}"
         )
-    dims = struct.unpack(f">{ndim}i", data[4:header_len])
+    dims = struct.unpack(f">{ndim}i", raw_dims)
     if any(d < 0 for d in dims):
         raise CorruptDataError(f"{name}: negative dimension in IDX header: {dims}")
-    dtype = DTYPE_CODES[code]
-    count = 1
-    for d in dims:
-        count *= d
-    expected = count * dtype.itemsize
-    actual = len(data) - header_len
-    if actual != expected:
-        what = "truncated" if actual < expected else "has trailing data"
+    header = _Header(DTYPE_CODES[code], dims, 4 + 4 * ndim)
+    if header.data_bytes > max_bytes:
         raise CorruptDataError(
-            f"{name}: IDX file {what}: shape {tuple(dims)} of {dtype.name} needs "
-            f"{expected} data bytes, found {actual} (expected file size {header_len + expected} "
-            f"bytes, actual {len(data)})"
+            f"{name}: IDX header declares shape {dims} of {header.dtype.name} = "
+            f"{header.data_bytes} data bytes, more than the limit of {max_bytes} bytes; "
+            "refusing to read it (raise max_bytes= or idx.MAX_DATA_BYTES for larger files)"
         )
-    arr = np.frombuffer(data, dtype=dtype, count=count, offset=header_len).reshape(dims)
-    # astype copies: the result is writable and native-endian.
-    return arr.astype(dtype.newbyteorder("="), copy=True)
+    return header
 
 
-def read_idx(path: str | os.PathLike) -> np.ndarray:
+def _length_error(name: str, header: _Header, actual: int, exact: bool) -> CorruptDataError:
+    expected = header.data_bytes
+    what = "truncated" if actual < expected else "has trailing data"
+    found = str(actual) if exact else f"at least {actual}"
+    return CorruptDataError(
+        f"{name}: IDX file {what}: shape {header.dims} of {header.dtype.name} needs "
+        f"{expected} data bytes, found {found} (expected size {header.length + expected} bytes"
+        f" after decompression, actual {'' if exact else 'at least '}{header.length + actual})"
+    )
+
+
+def _parse_stream(stream: BinaryIO, size: int | None, name: str, max_bytes: int) -> np.ndarray:
+    """Read one IDX array from ``stream``; ``size`` is the total length when known."""
+    header = _parse_header(stream, name, max_bytes)
+    expected = header.data_bytes
+    if size is not None and size - header.length != expected:
+        raise _length_error(name, header, size - header.length, exact=True)
+    data = _read_up_to(stream, expected + 1)  # one byte more reveals trailing data
+    if len(data) != expected:
+        raise _length_error(name, header, len(data), exact=len(data) < expected)
+    arr = np.frombuffer(data, dtype=header.dtype).reshape(header.dims)
+    if header.dtype.itemsize == 1:
+        return arr  # backed by a fresh bytearray: already writable and native
+    return arr.astype(header.dtype.newbyteorder("="))  # byte-swapped, writable copy
+
+
+def read_bytes(path: str | os.PathLike, *, max_bytes: int | None = None) -> bytes:
+    """Return the (decompressed) content of ``path``.
+
+    The file is gunzipped when it starts with the gzip magic bytes ``1f 8b``, whatever its
+    name; otherwise it is returned as is. At most ``max_bytes + 1`` bytes are ever decompressed.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        File to read.
+    max_bytes : int, optional
+        Largest accepted content length; default :data:`MAX_DATA_BYTES`.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist.
+    CorruptDataError
+        If the file looks like gzip but cannot be decompressed (truncated or damaged stream,
+        CRC mismatch), or the content is longer than ``max_bytes``.
+    DatasetError
+        If the file cannot be read (permission denied, a folder, an I/O error).
+    """
+    path = as_path(path)
+    limit = _check_max_bytes(max_bytes)
+    with _open_stream(path) as (stream, _):
+        data = _read_up_to(stream, limit + 1)
+    if len(data) > limit:
+        raise CorruptDataError(f"{path}: content is longer than the limit of {limit} bytes")
+    return bytes(data)
+
+
+def parse_idx(data: bytes, name: str = "<bytes>", *, max_bytes: int | None = None) -> np.ndarray:
+    """Decode an uncompressed IDX byte string into a native-endian array.
+
+    Parameters
+    ----------
+    data : bytes
+        The whole file content (header + data), already decompressed.
+    name : str
+        Name used in error messages (normally the file path).
+    max_bytes : int, optional
+        Largest data size the header may declare; default :data:`MAX_DATA_BYTES`.
+
+    Returns
+    -------
+    np.ndarray
+        A writable, C-contiguous array of shape ``(n_1, ..., n_d)`` in the native byte
+        order of the IDX dtype (``uint8`` for MNIST).
+
+    Raises
+    ------
+    CorruptDataError
+        For a bad magic number, an unknown dtype code, ``ndim == 0``, a declared size above
+        ``max_bytes``, or when the number of data bytes differs from ``prod(dims) * itemsize``
+        (truncated or padded file).
+    """
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise TypeError(f"data must be bytes, got {type(data).__name__}")
+    limit = _check_max_bytes(max_bytes)
+    return _parse_stream(io.BytesIO(data), len(data), str(name), limit)
+
+
+def read_idx_header(
+    path: str | os.PathLike, *, max_bytes: int | None = None
+) -> tuple[tuple[int, ...], np.dtype]:
+    """Return ``(shape, dtype)`` declared by the header of an IDX file, reading nothing more.
+
+    ``dtype`` is native-endian (what :func:`read_idx` returns). The header is validated as in
+    :func:`read_idx`, including the ``max_bytes`` limit; the data length is not checked.
+    """
+    path = as_path(path)
+    limit = _check_max_bytes(max_bytes)
+    with _open_stream(path) as (stream, _):
+        header = _parse_header(stream, str(path), limit)
+    return header.dims, header.dtype.newbyteorder("=")
+
+
+def read_idx(path: str | os.PathLike, *, max_bytes: int | None = None) -> np.ndarray:
     """Read an IDX file (raw or gzip-compressed) into a NumPy array.
 
     Parameters
     ----------
     path : str or os.PathLike
         File to read. Gzip compression is detected by the magic bytes ``1f 8b``.
+    max_bytes : int, optional
+        Largest data size ``prod(dims) * itemsize`` the header may declare; default
+        :data:`MAX_DATA_BYTES`. Larger declarations are rejected before any data is read.
 
     Returns
     -------
     np.ndarray
         Array of the shape and dtype declared in the header, e.g. ``uint8 (60000, 28, 28)``
         for ``train-images-idx3-ubyte``. Decoding uses ``np.frombuffer`` (no Python loops).
+        At most the declared size plus one byte is ever read or decompressed.
 
     Raises
     ------
@@ -158,9 +299,16 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
         If ``path`` does not exist.
     CorruptDataError
         (a ``ValueError``) naming the file, for corrupt gzip, bad magic, unknown dtype code,
-        or a data length that does not match the header (expected vs actual byte count).
+        a declared size above ``max_bytes``, or a data length that does not match the header
+        (expected vs actual byte count).
+    DatasetError
+        (a ``ValueError``, the base of ``CorruptDataError``) if the file cannot be read:
+        permission denied, a folder, an I/O error.
     """
-    return parse_idx(read_bytes(path), name=str(path))
+    path = as_path(path)
+    limit = _check_max_bytes(max_bytes)
+    with _open_stream(path) as (stream, size):
+        return _parse_stream(stream, size, str(path), limit)
 
 
 def _idx_code(dtype: np.dtype) -> int:
