@@ -171,14 +171,17 @@ def _parse_header(stream: BinaryIO, name: str, max_bytes: int) -> _Header:
     return header
 
 
-def _length_error(name: str, header: _Header, actual: int, exact: bool) -> CorruptDataError:
+def _length_error(
+    name: str, header: _Header, actual: int, exact: bool, compressed: bool
+) -> CorruptDataError:
     expected = header.data_bytes
     what = "truncated" if actual < expected else "has trailing data"
-    found = str(actual) if exact else f"at least {actual}"
+    at_least = "" if exact else "at least "
+    size = "decompressed size" if compressed else "file size"
     return CorruptDataError(
         f"{name}: IDX file {what}: shape {header.dims} of {header.dtype.name} needs "
-        f"{expected} data bytes, found {found} (expected size {header.length + expected} bytes"
-        f" after decompression, actual {'' if exact else 'at least '}{header.length + actual})"
+        f"{expected} data bytes, found {at_least}{actual} (expected {size} "
+        f"{header.length + expected} bytes, actual {at_least}{header.length + actual})"
     )
 
 
@@ -186,11 +189,12 @@ def _parse_stream(stream: BinaryIO, size: int | None, name: str, max_bytes: int)
     """Read one IDX array from ``stream``; ``size`` is the total length when known."""
     header = _parse_header(stream, name, max_bytes)
     expected = header.data_bytes
+    compressed = size is None
     if size is not None and size - header.length != expected:
-        raise _length_error(name, header, size - header.length, exact=True)
+        raise _length_error(name, header, size - header.length, True, compressed)
     data = _read_up_to(stream, expected + 1)  # one byte more reveals trailing data
     if len(data) != expected:
-        raise _length_error(name, header, len(data), exact=len(data) < expected)
+        raise _length_error(name, header, len(data), len(data) < expected, compressed)
     arr = np.frombuffer(data, dtype=header.dtype).reshape(header.dims)
     if header.dtype.itemsize == 1:
         return arr  # backed by a fresh bytearray: already writable and native

@@ -9,8 +9,11 @@ Where the data is looked for, in order (the first complete copy wins):
 1. ``path=`` -- a directory holding the four IDX files (``train-images-idx3-ubyte``,
    ``train-labels-idx1-ubyte``, ``t10k-images-idx3-ubyte``, ``t10k-labels-idx1-ubyte``, each
    raw or ``.gz``) or ``mnist.npz``; or a directory with such a ``mnist/`` subfolder; or the
-   path of a Keras-style ``.npz`` file (keys ``x_train, y_train, x_test, y_test``).
-2. ``$SCRATCHNN_DATA/mnist/`` and ``$SCRATCHNN_DATA`` itself.
+   path of a Keras-style ``.npz`` file (keys ``x_train, y_train, x_test, y_test``). An
+   explicit ``path`` is authoritative for what it holds: a folder with only some of the four
+   files is an error naming the missing ones, never completed from the places below (a folder
+   with none of them is skipped, and listed in the not-found error).
+2. ``$SCRATCHNN_DATA/mnist/`` and ``$SCRATCHNN_DATA`` itself (which must be a folder).
 3. The cache directory :func:`cache_dir`: ``$SCRATCHNN_CACHE/mnist``, else
    ``$XDG_CACHE_HOME/scratchnn/mnist``, else ``~/.cache/scratchnn/mnist``.
 4. Keras's own download, ``$KERAS_HOME/datasets/mnist.npz`` (default ``~/.keras``).
@@ -19,24 +22,37 @@ If nothing is found, the four ``.gz`` files are downloaded into the cache direct
 ``download=False`` or ``SCRATCHNN_NO_DOWNLOAD=1``), trying :data:`MIRRORS` in order. Each
 download is verified against :data:`CHECKSUMS` (SHA-256 and size of the *decompressed* file);
 all four files go to a temporary directory first and are moved into place with
-:func:`os.replace` only when all of them verify, so a failed download leaves nothing behind.
+:func:`os.replace` only when all of them verify, so a failed download leaves nothing behind
+(not even the cache folders it created).
+
+Every problem is one of :class:`DatasetNotFoundError` (a ``FileNotFoundError``; nothing usable
+found, with the places searched in ``.searched``), :class:`ChecksumError` (a ``ValueError``)
+or :class:`DatasetError` (a ``ValueError``: unreadable, wrong kind of path) and its subclass
+:class:`CorruptDataError` (malformed content), each naming the file and what was expected.
 """
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import os
 import shutil
 import tempfile
 import urllib.request
-import zlib
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from .idx import CorruptDataError, parse_idx, read_idx
+from .errors import (
+    CorruptDataError,
+    DatasetError,
+    DatasetNotFoundError,
+    as_path,
+    describe_os_error,
+)
+from .idx import _open_stream, _read_up_to, parse_idx, read_idx, read_idx_header
+from .npz import Layout, read_npz
 
 __all__ = [
     "load_data",
@@ -44,6 +60,8 @@ __all__ = [
     "cache_dir",
     "search_locations",
     "MnistNotFoundError",
+    "DatasetNotFoundError",
+    "DatasetError",
     "ChecksumError",
     "CorruptDataError",
     "FILES",
@@ -89,6 +107,9 @@ MIRRORS: list[str] = [
 #: Seconds before a connection or read on a mirror gives up.
 DOWNLOAD_TIMEOUT: float = 60.0
 
+#: A mirror's response longer than this (bytes) is abandoned: the largest MNIST file is 10 MB.
+MAX_DOWNLOAD_BYTES: int = 256 << 20
+
 NPZ_NAME = "mnist.npz"
 _NPZ_KEYS = ("x_train", "y_train", "x_test", "y_test")
 _FALSE_STRINGS = ("", "0", "false", "no", "off")
@@ -96,12 +117,23 @@ _FALSE_STRINGS = ("", "0", "false", "no", "off")
 Split = tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 
 
-class MnistNotFoundError(FileNotFoundError):
-    """MNIST was not found in any searched location and could not be downloaded."""
+class MnistNotFoundError(DatasetNotFoundError):
+    """MNIST was not found in any searched location and could not be downloaded.
+
+    A :class:`DatasetNotFoundError` (so a ``FileNotFoundError``); ``searched`` lists each place
+    looked in with the reason it held no usable copy.
+    """
 
 
 class ChecksumError(ValueError):
     """A downloaded file does not have the expected SHA-256 digest or size."""
+
+
+_NPZ_EXPECTED = (
+    "a zip archive (as written by numpy.savez, like Keras's mnist.npz) holding x_train "
+    "(N, 28, 28), y_train (N,), x_test (M, 28, 28) and y_test (M,), all uint8, labels 0..9"
+)
+_CLI_HINT = "(on the command line: --data DIR)"
 
 
 # --------------------------------------------------------------------------- locations
@@ -127,25 +159,47 @@ def _keras_npz() -> Path:
     return base / "datasets" / NPZ_NAME
 
 
-def search_locations(path: str | os.PathLike | None = None) -> list[Path]:
-    """Return the places :func:`load_data` looks in, in order (directories or ``.npz`` files)."""
-    places: list[Path] = []
+@dataclass(frozen=True)
+class _Place:
+    """A place to look: a folder (``kind="dir"``) or an ``.npz`` file; ``explicit`` when it
+    comes from ``path=`` (then an incomplete copy is an error instead of being skipped)."""
+
+    path: Path
+    kind: str
+    explicit: bool = False
+
+
+@dataclass(frozen=True)
+class _Absent:
+    """Why a place holds no usable MNIST; ``partial`` when some of the four files are there."""
+
+    reason: str
+    partial: bool = False
+
+
+def _places(path: Path | None) -> list[_Place]:
+    places: list[_Place] = []
     if path is not None:
-        p = Path(path).expanduser()
-        if p.suffix == ".npz" or p.is_file():
-            places.append(p)
+        if path.is_file() or (path.suffix == ".npz" and not path.is_dir()):
+            places.append(_Place(path, "npz", explicit=True))
         else:
-            places += [p, p / "mnist"]
+            places += [_Place(path, "dir", True), _Place(path / "mnist", "dir", True)]
     data = os.environ.get("SCRATCHNN_DATA")
     if data:
         d = Path(data).expanduser()
-        places += [d / "mnist", d]
-    places += [cache_dir(), _keras_npz()]
-    unique: list[Path] = []
-    for p in places:
-        if p not in unique:
-            unique.append(p)
+        places += [_Place(d / "mnist", "dir"), _Place(d, "dir")]
+    places += [_Place(cache_dir(), "dir"), _Place(_keras_npz(), "npz")]
+    unique: list[_Place] = []
+    for place in places:
+        if all(place.path != seen.path for seen in unique):
+            unique.append(place)
     return unique
+
+
+def search_locations(path: str | os.PathLike | None = None) -> list[Path]:
+    """Return the places :func:`load_data` looks in, in order (directories or ``.npz`` files)."""
+    root = None if path is None else as_path(path).expanduser()
+    return [place.path for place in _places(root)]
 
 
 def _idx_files_in(directory: Path) -> tuple[dict[str, Path] | None, list[str]]:
@@ -162,72 +216,105 @@ def _idx_files_in(directory: Path) -> tuple[dict[str, Path] | None, list[str]]:
     return (found if not missing else None), missing
 
 
-def _locate(place: Path) -> tuple[str, Path | dict[str, Path]] | str:
-    """Return ``("npz", file)`` or ``("idx", files)`` for ``place``, or why it has no MNIST."""
-    if place.suffix == ".npz" or place.is_file():
-        return ("npz", place) if place.is_file() else "file does not exist"
-    if not place.is_dir():
-        return "directory does not exist"
-    files, missing = _idx_files_in(place)
+def _locate_in(place: _Place) -> tuple[str, Path | dict[str, Path]] | _Absent:
+    p = place.path
+    if place.kind == "npz":
+        if p.is_file():
+            return ("npz", p)
+        why = "is a folder, expected an .npz file" if p.is_dir() else "file does not exist"
+        return _Absent(why)
+    if not p.exists():
+        return _Absent("directory does not exist")
+    if not p.is_dir():
+        return _Absent("is a file, expected a folder")
+    files, missing = _idx_files_in(p)
     if files is not None:
         return ("idx", files)
-    if (place / NPZ_NAME).is_file():
-        return ("npz", place / NPZ_NAME)
+    if (p / NPZ_NAME).is_file():
+        return ("npz", p / NPZ_NAME)
     if len(missing) < len(FILES):
-        return "incomplete: missing " + ", ".join(f"{m}[.gz]" for m in missing)
-    return f"no IDX files and no {NPZ_NAME}"
+        return _Absent("incomplete: missing " + ", ".join(f"{m}[.gz]" for m in missing), True)
+    return _Absent(f"no IDX files and no {NPZ_NAME}")
+
+
+def _locate(place: _Place) -> tuple[str, Path | dict[str, Path]] | _Absent:
+    """``("npz", file)`` or ``("idx", files)`` for ``place``, or why it has no MNIST."""
+    try:
+        return _locate_in(place)
+    except OSError as exc:  # e.g. a folder on the way that may not be searched
+        raise describe_os_error(place.path, exc, "search") from exc
+
+
+def _check_data_env() -> None:
+    data = os.environ.get("SCRATCHNN_DATA")
+    if data and Path(data).expanduser().is_file():
+        raise DatasetError(
+            f"SCRATCHNN_DATA={data} is a file; it must be a folder holding mnist/ (or the four "
+            f"IDX files, or {NPZ_NAME}); to load an .npz file pass path=... {_CLI_HINT}"
+        )
 
 
 # --------------------------------------------------------------------------- loading
 
 
-def _validate(split: Split, source: str) -> Split:
-    (x_train, y_train), (x_test, y_test) = split
-    for name, x, y in (("train", x_train, y_train), ("test", x_test, y_test)):
-        if x.ndim != 3 or x.shape[1:] != (28, 28):
+def _check_layout(names: Mapping[str, str], source: str, layout: Layout) -> None:
+    """Shapes, dtypes and counts from the headers ``layout[part] = (shape, dtype)``."""
+    for split in ("train", "test"):
+        x_part, y_part = f"x_{split}", f"y_{split}"
+        (x_shape, x_dtype), (y_shape, y_dtype) = layout[x_part], layout[y_part]
+        if len(x_shape) != 3 or x_shape[1:] != (28, 28):
             raise CorruptDataError(
-                f"{source}: {name} images must have shape (N, 28, 28), got {x.shape}"
+                f"{names[x_part]}: {split} images must have shape (N, 28, 28), got {x_shape}"
             )
-        if y.ndim != 1:
-            raise CorruptDataError(f"{source}: {name} labels must be 1-D, got shape {y.shape}")
-        if len(x) != len(y):
+        if len(y_shape) != 1:
             raise CorruptDataError(
-                f"{source}: {name} split has {len(x)} images but {len(y)} labels"
+                f"{names[y_part]}: {split} labels must be 1-D, got shape {y_shape}"
             )
-        for what, arr in (("images", x), ("labels", y)):
-            if arr.dtype != np.uint8:
+        if x_shape[0] != y_shape[0]:
+            raise CorruptDataError(
+                f"{source}: {split} split has {x_shape[0]} images but {y_shape[0]} labels "
+                f"({names[x_part]} vs {names[y_part]})"
+            )
+        for what, part, dtype in (("images", x_part, x_dtype), ("labels", y_part, y_dtype)):
+            if dtype != np.uint8:
                 raise CorruptDataError(
-                    f"{source}: {name} {what} must be uint8, got dtype {arr.dtype}"
+                    f"{names[part]}: {split} {what} must be uint8, got dtype {dtype}"
                 )
-        if y.size and int(y.max()) > 9:
+
+
+def _check_labels(names: Mapping[str, str], arrays: Mapping[str, np.ndarray]) -> None:
+    for split in ("train", "test"):
+        y = arrays[f"y_{split}"]
+        bad = np.flatnonzero(y > 9)
+        if bad.size:
             raise CorruptDataError(
-                f"{source}: {name} labels must be digits 0..9, found {int(y.max())}"
+                f"{names[f'y_{split}']}: {split} labels must be digits 0..9, found "
+                f"{int(y[bad[0]])} at index {int(bad[0])} ({bad.size} label(s) out of range)"
             )
-    return split
+
+
+def _as_split(arrays: Mapping[str, np.ndarray]) -> Split:
+    return (arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])
 
 
 def _load_npz(file: Path) -> Split:
-    try:
-        with np.load(file, allow_pickle=False) as f:
-            missing = [k for k in _NPZ_KEYS if k not in f.files]
-            if missing:
-                raise CorruptDataError(
-                    f"{file}: missing array(s) {missing}; an MNIST .npz needs keys "
-                    f"{list(_NPZ_KEYS)}, found {f.files}"
-                )
-            arrays = {k: np.asarray(f[k]) for k in _NPZ_KEYS}
-    except CorruptDataError:
-        raise
-    except Exception as exc:  # zipfile.BadZipFile, pickled content, truncated zip members...
-        raise CorruptDataError(f"{file}: cannot read .npz ({type(exc).__name__}: {exc})") from exc
-    split = (arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])
-    return _validate(split, str(file))
+    names = dict.fromkeys(FILES, str(file))
+
+    def check(layout: Layout) -> None:
+        _check_layout(names, str(file), layout)
+
+    arrays = read_npz(file, list(FILES), check=check, label="MNIST .npz", expected=_NPZ_EXPECTED)
+    _check_labels(names, arrays)
+    return _as_split(arrays)
 
 
 def _load_idx(files: Mapping[str, Path]) -> Split:
+    names = {part: str(p) for part, p in files.items()}
+    layout = {part: read_idx_header(p) for part, p in files.items()}
+    _check_layout(names, str(Path(files["x_train"]).parent), layout)
     arrays = {part: read_idx(p) for part, p in files.items()}
-    split = (arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])
-    return _validate(split, str(Path(files["x_train"]).parent))
+    _check_labels(names, arrays)
+    return _as_split(arrays)
 
 
 def _load(found: tuple[str, Path | dict[str, Path]]) -> Split:
@@ -243,29 +330,89 @@ def _load(found: tuple[str, Path | dict[str, Path]]) -> Split:
 
 
 def _fetch_url(url: str, dest: Path, timeout: float) -> None:
-    """Copy the resource at ``url`` into the (new) file ``dest`` with ``urllib``."""
+    """Copy the resource at ``url`` into the (new) file ``dest`` with ``urllib``.
+
+    Gives up (``ValueError``) past :data:`MAX_DOWNLOAD_BYTES`, so a bad mirror cannot fill the
+    disk."""
+    copied = 0
     with urllib.request.urlopen(url, timeout=timeout) as response, open(dest, "wb") as out:
-        shutil.copyfileobj(response, out, length=1 << 20)
+        while chunk := response.read(1 << 20):
+            copied += len(chunk)
+            if copied > MAX_DOWNLOAD_BYTES:
+                raise ValueError(f"response is larger than {MAX_DOWNLOAD_BYTES} bytes")
+            out.write(chunk)
 
 
 def _verify(file: Path, base: str, url: str, checksums: Mapping[str, tuple[str, int]]) -> None:
-    """Check the SHA-256 and size of the decompressed content of ``file``."""
+    """Check the SHA-256 and size of the decompressed content of ``file``, decompressing at
+    most one byte more than the expected size."""
     expected_hash, expected_size = checksums[base]
-    raw = file.read_bytes()
     try:
-        data = gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw
-    except (OSError, EOFError, zlib.error) as exc:
+        with _open_stream(file) as (stream, _):
+            data = bytes(_read_up_to(stream, expected_size + 1))
+    except CorruptDataError as exc:
         raise CorruptDataError(
-            f"{base}.gz downloaded from {url} is not valid gzip ({exc}); the download was deleted"
+            f"{base}.gz downloaded from {url} is not valid gzip ({exc.__cause__ or exc}); "
+            "the download was deleted"
         ) from exc
     actual_hash = hashlib.sha256(data).hexdigest()
+    if len(data) > expected_size:
+        got = f"more than {expected_size} bytes"
+    else:
+        got = f"{actual_hash} ({len(data)} bytes)"
     if actual_hash != expected_hash or len(data) != expected_size:
         raise ChecksumError(
             f"checksum mismatch for {base} downloaded from {url}: expected sha256 "
-            f"{expected_hash} ({expected_size} bytes), got {actual_hash} ({len(data)} bytes); "
-            "the download was deleted"
+            f"{expected_hash} ({expected_size} bytes), got {got}; the download was deleted"
         )
     parse_idx(data, name=f"{base} from {url}")  # header/length sanity
+
+
+def _missing_dirs(directory: Path) -> list[Path]:
+    """``directory`` and its ancestors that do not exist yet, deepest first."""
+    missing: list[Path] = []
+    current = directory
+    while not current.exists() and current.parent != current:
+        missing.append(current)
+        current = current.parent
+    return missing
+
+
+def _remove_empty(dirs: Sequence[Path]) -> None:
+    """Remove the folders ``dirs`` (deepest first) while they are empty."""
+    for d in dirs:
+        try:
+            d.rmdir()
+        except OSError:  # not empty (someone else wrote there) or already gone
+            return
+
+
+def _prepare_dir(directory: Path) -> list[Path]:
+    """Create ``directory``; return the folders created (for removal on failure)."""
+    if directory.exists() and not directory.is_dir():
+        raise DatasetError(f"{directory}: is a file, expected a folder to download MNIST into")
+    created = _missing_dirs(directory)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        _remove_empty(created)
+        raise describe_os_error(directory, exc, "create") from exc
+    return created
+
+
+def _move_into_place(staged: Mapping[str, Path], directory: Path) -> dict[str, Path]:
+    """``os.replace`` every staged file into ``directory``; all or nothing."""
+    final: dict[str, Path] = {}
+    try:
+        for part, tmp in staged.items():
+            target = directory / f"{FILES[part]}.gz"
+            os.replace(tmp, target)
+            final[part] = target
+    except BaseException:
+        for target in final.values():
+            target.unlink(missing_ok=True)
+        raise
+    return final
 
 
 def download(
@@ -282,7 +429,8 @@ def download(
     SHA-256 digest and the size of its decompressed content match ``checksums``. All four files
     are downloaded into a temporary directory inside ``directory`` and moved into place with
     :func:`os.replace` only after every one has verified; on any failure the temporary
-    directory is removed, so no partial or unverified file is ever left on disk.
+    directory, and every folder this call created, is removed, so no partial or unverified
+    file (and no empty cache folder) is ever left on disk.
 
     Parameters
     ----------
@@ -311,8 +459,10 @@ def download(
         If a download was not valid gzip / IDX and no mirror served a good one.
     MnistNotFoundError
         If every mirror failed for a file (network errors); the message lists each URL tried.
+    DatasetError
+        If ``directory`` is a file or cannot be created.
     """
-    directory = Path(directory) if directory is not None else cache_dir()
+    directory = as_path(directory, "directory") if directory is not None else cache_dir()
     mirrors = list(MIRRORS if mirrors is None else mirrors)
     checksums = CHECKSUMS if checksums is None else checksums
     timeout = DOWNLOAD_TIMEOUT if timeout is None else timeout
@@ -320,26 +470,22 @@ def download(
     if not mirrors:
         raise MnistNotFoundError("cannot download MNIST: the mirror list is empty")
 
-    created = not directory.exists()
-    directory.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=directory, prefix=".download-"))
+    created = _prepare_dir(directory)
+    staging: Path | None = None
     try:
-        staged: dict[str, Path] = {}
-        for part, base in FILES.items():
-            staged[part] = _download_one(base, staging, mirrors, checksums, timeout, fetch)
-        final: dict[str, Path] = {}
-        for part, tmp in staged.items():
-            target = directory / f"{FILES[part]}.gz"
-            os.replace(tmp, target)
-            final[part] = target
-        return final
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-        if created:
-            try:
-                directory.rmdir()  # only succeeds when the failed download left it empty
-            except OSError:
-                pass
+        staging = Path(tempfile.mkdtemp(dir=directory, prefix=".download-"))
+        staged = {
+            part: _download_one(base, staging, mirrors, checksums, timeout, fetch)
+            for part, base in FILES.items()
+        }
+        final = _move_into_place(staged, directory)
+    except BaseException:
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
+        _remove_empty(created)
+        raise
+    shutil.rmtree(staging, ignore_errors=True)
+    return final
 
 
 def _download_one(
@@ -369,7 +515,8 @@ def _download_one(
     if integrity_error is not None:
         raise integrity_error
     raise MnistNotFoundError(
-        f"could not download {base}.gz from any mirror:\n  " + "\n  ".join(failures)
+        f"could not download {base}.gz from any mirror:\n  " + "\n  ".join(failures),
+        searched=[f"{mirror}{base}.gz" for mirror in mirrors],
     )
 
 
@@ -385,6 +532,42 @@ def _download_disabled() -> bool:
     return os.environ.get("SCRATCHNN_NO_DOWNLOAD", "").strip().lower() not in _FALSE_STRINGS
 
 
+def _incomplete_error(place: Path, absent: _Absent) -> MnistNotFoundError:
+    return MnistNotFoundError(
+        f"MNIST folder {place} ({absent.reason}). An explicit path is used as given, not "
+        "completed from other locations: add the missing files there, or pass path=... "
+        f"{_CLI_HINT} pointing at a folder with all four IDX files or {NPZ_NAME}.",
+        searched=[f"{place} ({absent.reason})"],
+    )
+
+
+def _not_found_message(looked: Sequence[str], download_note: str, target: Path) -> str:
+    return (
+        "MNIST not found. Looked in:\n  " + "\n  ".join(looked) + f"\nand {download_note}.\n"
+        "To provide the data, either:\n"
+        "  - set SCRATCHNN_DATA to a directory containing mnist/ with the four IDX files "
+        "(train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, "
+        "t10k-labels-idx1-ubyte.gz) or mnist.npz,\n"
+        f"  - pass load_data(path=...) {_CLI_HINT} pointing at such a directory or at an "
+        "mnist.npz file, or\n"
+        f"  - put the IDX files or Keras's mnist.npz in the cache directory {target}\n"
+        "    (or allow the automatic download)."
+    )
+
+
+def _find(path: Path | None) -> tuple[tuple[str, Path | dict[str, Path]] | None, list[str]]:
+    """The first usable copy (or ``None``) and the places looked in without success."""
+    looked: list[str] = []
+    for place in _places(path):
+        found = _locate(place)
+        if not isinstance(found, _Absent):
+            return found, looked
+        if place.explicit and found.partial:
+            raise _incomplete_error(place.path, found)
+        looked.append(f"{place.path} ({found.reason})")
+    return None, looked
+
+
 def load_data(path: str | os.PathLike | None = None, *, download: bool = True) -> Split:
     """Load MNIST as ``(x_train, y_train), (x_test, y_test)``, like Keras.
 
@@ -393,8 +576,8 @@ def load_data(path: str | os.PathLike | None = None, *, download: bool = True) -
     path : path, optional
         A directory holding the four IDX files (raw or ``.gz``) or ``mnist.npz``, a directory
         with such a ``mnist/`` subfolder, or a Keras ``mnist.npz`` file. Searched first; see
-        the module docstring for the other places searched. A ``path`` that does not exist is
-        an error (no silent fallback on a typo).
+        the module docstring for the other places searched. A ``path`` that does not exist, or
+        a folder holding only some of the four files, is an error (no silent fallback).
     download : bool, default True
         Download into :func:`cache_dir` when nothing is found. Also disabled by the
         environment variable ``SCRATCHNN_NO_DOWNLOAD=1``.
@@ -408,24 +591,29 @@ def load_data(path: str | os.PathLike | None = None, *, download: bool = True) -
     Raises
     ------
     MnistNotFoundError
-        (a ``FileNotFoundError``) listing every place looked and how to provide the data.
+        (a :class:`DatasetNotFoundError`, so a ``FileNotFoundError``) listing every place
+        looked in (also in its ``searched`` attribute) and how to provide the data.
     CorruptDataError
-        (a ``ValueError``) if a found copy is malformed (bad IDX header, truncated, wrong
-        shapes, mismatched image/label counts).
+        (a ``ValueError``) if a found copy is malformed (not an .npz archive, bad IDX header,
+        truncated, wrong shapes or dtypes, labels above 9, mismatched image/label counts).
+    DatasetError
+        (a ``ValueError``) if a file or folder cannot be read (permission denied) or is a file
+        where a folder is expected (``$SCRATCHNN_DATA``, the download folder).
     ChecksumError
         (a ``ValueError``) if a download does not match the published SHA-256.
     """
-    if path is not None and not Path(path).expanduser().exists():
+    root = None if path is None else as_path(path).expanduser()
+    if not isinstance(download, bool):
+        raise TypeError(f"download must be a bool, got {type(download).__name__}")
+    if root is not None and not root.exists():
         raise MnistNotFoundError(
             f"MNIST path {str(path)!r} does not exist; pass a directory holding the IDX files "
-            f"or {NPZ_NAME}, or the path of an .npz file"
+            f"or {NPZ_NAME}, or the path of an .npz file {_CLI_HINT}",
+            searched=[f"{root} (does not exist)"],
         )
-    looked: list[str] = []
-    for place in search_locations(path):
-        found = _locate(place)
-        if isinstance(found, str):
-            looked.append(f"{place} ({found})")
-            continue
+    _check_data_env()
+    found, looked = _find(root)
+    if found is not None:
         return _load(found)
 
     target = cache_dir()
@@ -441,13 +629,4 @@ def load_data(path: str | os.PathLike | None = None, *, download: bool = True) -
             download_note = f"download failed: {exc}"
         else:
             return _load_idx(files)
-    raise MnistNotFoundError(
-        "MNIST not found. Looked in:\n  " + "\n  ".join(looked) + f"\nand {download_note}.\n"
-        "To provide the data, either:\n"
-        "  - set SCRATCHNN_DATA to a directory containing mnist/ with the four IDX files "
-        "(train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, "
-        "t10k-labels-idx1-ubyte.gz) or mnist.npz,\n"
-        "  - pass load_data(path=...) pointing at such a directory or at an mnist.npz file, or\n"
-        f"  - put the IDX files or Keras's mnist.npz in the cache directory {target}\n"
-        "    (or allow the automatic download)."
-    )
+    raise MnistNotFoundError(_not_found_message(looked, download_note, target), searched=looked)
