@@ -559,6 +559,8 @@ def _find(path: Path | None) -> tuple[tuple[str, Path | dict[str, Path]] | None,
     """The first usable copy (or ``None``) and the places looked in without success."""
     looked: list[str] = []
     for place in _places(path):
+        if not place.explicit:
+            _check_data_env()  # only once path= (if any) has been searched
         found = _locate(place)
         if not isinstance(found, _Absent):
             return found, looked
@@ -611,7 +613,6 @@ def load_data(path: str | os.PathLike | None = None, *, download: bool = True) -
             f"or {NPZ_NAME}, or the path of an .npz file {_CLI_HINT}",
             searched=[f"{root} (does not exist)"],
         )
-    _check_data_env()
     found, looked = _find(root)
     if found is not None:
         return _load(found)
