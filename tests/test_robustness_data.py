@@ -8,6 +8,7 @@ nothing touches the network (downloads use a fetch function that fails or file:/
 from __future__ import annotations
 
 import gzip
+import hashlib
 import io
 import os
 import struct
@@ -411,8 +412,6 @@ def test_failed_download_keeps_folders_that_existed(tmp_path):
 
 def test_download_is_all_or_nothing_when_moving_into_place_fails(tmp_path, monkeypatch):
     data = {base: bytes(idx_header(0x08, (3,)) + b"\x01\x02\x03") for base in mnist.FILES.values()}
-    import hashlib
-
     table = {b: (hashlib.sha256(c).hexdigest(), len(c)) for b, c in data.items()}
 
     def fetch(url, dest, timeout):
@@ -437,8 +436,6 @@ def test_download_is_all_or_nothing_when_moving_into_place_fails(tmp_path, monke
 def test_download_bomb_is_verified_without_decompressing_it(tmp_path):
     base = "train-labels-idx1-ubyte"
     content = idx_header(0x08, (3,)) + b"\x01\x02\x03"
-    import hashlib
-
     table = dict.fromkeys(mnist.FILES.values(), ("0" * 64, 11))
     table[base] = (hashlib.sha256(content).hexdigest(), len(content))
     bomb = gzip_of_header_and_zeros(content, 32 * MIB)

@@ -68,7 +68,7 @@ DTYPE_CODES: dict[int, np.dtype] = {
 MAX_DATA_BYTES: int = 1 << 30
 
 _GZIP_MAGIC = b"\x1f\x8b"
-_CHUNK = 1 << 20
+_CHUNK = 1 << 16  # bytes per read: what a lying header can make us allocate ahead
 _GZIP_ERRORS = (EOFError, zlib.error, gzip.BadGzipFile)
 
 
