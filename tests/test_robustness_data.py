@@ -466,6 +466,26 @@ def test_fetch_url_gives_up_on_an_endless_response(tmp_path, monkeypatch):
     assert (tmp_path / "x.gz").stat().st_size <= 3 * MIB
 
 
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        ({"mirrors": "https://m.invalid/"}, TypeError, "mirrors must be a sequence of URL"),
+        ({"mirrors": [None]}, TypeError, "mirrors must be a sequence of URL"),
+        ({"checksums": {}}, ValueError, "checksums has no entry for .*train-images"),
+        ({"timeout": 0}, ValueError, "timeout must be a positive number"),
+        ({"timeout": "5"}, ValueError, "timeout must be a positive number"),
+        ({"fetch": "urllib"}, TypeError, "fetch must be callable"),
+        ({"directory": 5}, TypeError, "directory must be a str or os.PathLike"),
+    ],
+)
+def test_download_arguments_are_validated(tmp_path, kwargs, error, message):
+    kwargs = {"directory": tmp_path / "dl", "mirrors": ["https://m.invalid/"],
+              "fetch": failing_fetch, **kwargs}
+    with pytest.raises(error, match=message):
+        mnist.download(**kwargs)
+    assert not (tmp_path / "dl").exists()
+
+
 # --------------------------------------------------------------------------- wrong kind of path
 
 

@@ -415,6 +415,25 @@ def _move_into_place(staged: Mapping[str, Path], directory: Path) -> dict[str, P
     return final
 
 
+def _check_mirrors(mirrors: Sequence[str]) -> list[str]:
+    if isinstance(mirrors, str) or not all(isinstance(m, str) for m in mirrors):
+        raise TypeError(f"mirrors must be a sequence of URL strings, got {mirrors!r}")
+    return list(mirrors)
+
+
+def _check_checksums(checksums: Mapping[str, tuple[str, int]]) -> Mapping[str, tuple[str, int]]:
+    missing = [base for base in FILES.values() if base not in checksums]
+    if missing:
+        raise ValueError(f"checksums has no entry for {missing}; it needs one per file in FILES")
+    return checksums
+
+
+def _check_timeout(timeout: float) -> float:
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
+        raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
+    return float(timeout)
+
+
 def download(
     directory: str | os.PathLike | None = None,
     *,
@@ -463,10 +482,12 @@ def download(
         If ``directory`` is a file or cannot be created.
     """
     directory = as_path(directory, "directory") if directory is not None else cache_dir()
-    mirrors = list(MIRRORS if mirrors is None else mirrors)
-    checksums = CHECKSUMS if checksums is None else checksums
-    timeout = DOWNLOAD_TIMEOUT if timeout is None else timeout
+    mirrors = _check_mirrors(MIRRORS if mirrors is None else mirrors)
+    checksums = _check_checksums(CHECKSUMS if checksums is None else checksums)
+    timeout = _check_timeout(DOWNLOAD_TIMEOUT if timeout is None else timeout)
     fetch = _fetch_url if fetch is None else fetch
+    if not callable(fetch):
+        raise TypeError(f"fetch must be callable as fetch(url, dest, timeout), got {fetch!r}")
     if not mirrors:
         raise MnistNotFoundError("cannot download MNIST: the mirror list is empty")
 
