@@ -583,6 +583,18 @@ def test_unsearchable_folder(tmp_path, monkeypatch):
     assert str(victim) in str(info.value)
 
 
+def test_explicit_path_below_an_unsearchable_folder(tmp_path, monkeypatch):
+    victim = tmp_path / "locked" / "mnist"
+
+    def exists(self):
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "exists", exists)
+    with pytest.raises(DatasetError, match="permission denied: cannot search") as info:
+        load_data(victim)
+    assert str(victim) in str(info.value)
+
+
 # --------------------------------------------------------------------------- label / count checks
 
 

@@ -245,6 +245,13 @@ def _locate(place: _Place) -> tuple[str, Path | dict[str, Path]] | _Absent:
         raise describe_os_error(place.path, exc, "search") from exc
 
 
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except OSError as exc:  # a folder on the way that may not be searched
+        raise describe_os_error(path, exc, "search") from exc
+
+
 def _check_data_env() -> None:
     data = os.environ.get("SCRATCHNN_DATA")
     if data and Path(data).expanduser().is_file():
@@ -628,7 +635,7 @@ def load_data(path: str | os.PathLike | None = None, *, download: bool = True) -
     root = None if path is None else as_path(path).expanduser()
     if not isinstance(download, bool):
         raise TypeError(f"download must be a bool, got {type(download).__name__}")
-    if root is not None and not root.exists():
+    if root is not None and not _exists(root):
         raise MnistNotFoundError(
             f"MNIST path {str(path)!r} does not exist; pass a directory holding the IDX files "
             f"or {NPZ_NAME}, or the path of an .npz file {_CLI_HINT}",

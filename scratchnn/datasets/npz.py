@@ -105,7 +105,7 @@ def _read_layout(zf: zipfile.ZipFile, keys: Sequence[str], file: Path, max_bytes
     for key in keys:
         with zf.open(f"{key}.npy") as member:
             shape, _, dtype = _npy_header(member)
-        if dtype.hasobject or dtype.fields is not None:
+        if dtype.hasobject or dtype.fields is not None or dtype.subdtype is not None:
             raise CorruptDataError(
                 f"{file}: array {key!r} has dtype {dtype}; only plain numeric arrays are read "
                 "(object arrays would need pickle, which is never used)"
