@@ -248,6 +248,14 @@ def test_a_file_that_is_not_a_zip_is_not_a_valid_mnist_npz(tmp_path, name, conte
     assert hint in str(info.value)
 
 
+def test_a_single_idx_file_as_path_points_at_its_folder(tmp_path):
+    d = write_idx_set(tmp_path / "d", tiny_mnist())
+    with pytest.raises(DatasetError, match="is one MNIST IDX file; pass the folder") as info:
+        load_data(d / "train-images-idx3-ubyte.gz")
+    assert str(d / "train-images-idx3-ubyte.gz") in str(info.value)
+    assert "--data DIR" in str(info.value)
+
+
 def test_object_array_in_npz_is_rejected_without_pickle(tmp_path):
     arrays = tiny_mnist()
     labels = np.empty(len(arrays["y_train"]), dtype=object)

@@ -305,6 +305,11 @@ def _as_split(arrays: Mapping[str, np.ndarray]) -> Split:
 
 
 def _load_npz(file: Path) -> Split:
+    if file.name.removesuffix(".gz") in FILES.values():
+        raise DatasetError(
+            f"{file} is one MNIST IDX file; pass the folder holding all four IDX files "
+            f"(path=... {_CLI_HINT}), or the path of an {NPZ_NAME} file"
+        )
     names = dict.fromkeys(FILES, str(file))
 
     def check(layout: Layout) -> None:
