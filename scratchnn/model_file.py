@@ -217,13 +217,13 @@ class ModelFile:
                       f"\"format\": \"{FORMAT}\")", sep=" ")
         version = description.get("version")
         if not _is_int(version) or version < 1:
-            self.fail(f"model description: \"version\" must be a positive integer, got "
+            self.fail(f"model description: version must be a positive integer, got "
                       f"{version!r}")
         if version > VERSION:
             self.fail(f"was written by a newer scratchnn (format version {version}); this one "
                       f"reads up to {VERSION}", sep=" ")
         if description.get("kind") not in ("model", "weights"):
-            self.fail(f"model description: \"kind\" must be \"model\" or \"weights\", got "
+            self.fail(f"model description: kind must be \"model\" or \"weights\", got "
                       f"{description.get('kind')!r}")
         return description
 
@@ -253,7 +253,7 @@ class ModelFile:
         if given_optional and given_optional != set(optional):
             self.fail(f"optimizer state is invalid: {sorted(given_optional)} without "
                       f"{sorted(set(optional) - given_optional)}")
-        for key in sorted(present, key=_natural):
+        for key in sorted(present, key=lambda k: (not k.startswith("weight/"), _natural(k))):
             shape, dtype = expected[key]
             what = (f"weights do not match {target}" if key.startswith("weight/")
                     else "optimizer state is invalid")
@@ -404,18 +404,18 @@ def weights_dtype(description: dict, path: Path) -> np.dtype | None:
     name = description.get("dtype")
     if name is None:
         return None
-    return np.dtype(check.choice(name, '"dtype"', WEIGHT_DTYPES))
+    return np.dtype(check.choice(name, "dtype", WEIGHT_DTYPES))
 
 
 def parse_model_spec(description: dict, path: Path) -> ModelSpec:
     """Validate a ``kind == "model"`` description; compute every weight's shape from it."""
     check = _Checker(path)
     check.dict(description, "the description", _TOP_KEYS["model"], {"model"})
-    model = check.dict(description["model"], '"model"', {"name", "dtype", "input_shape",
+    model = check.dict(description["model"], "model", {"name", "dtype", "input_shape",
                                                            "layers"},
                        {"dtype", "input_shape", "layers"})
-    name = check.str(model.get("name", "sequential"), '"model.name"')
-    dtype = np.dtype(check.choice(model["dtype"], '"model.dtype"', MODEL_DTYPES).lower())
+    name = check.str(model.get("name", "sequential"), "model.name")
+    dtype = np.dtype(check.choice(model["dtype"], "model.dtype", MODEL_DTYPES).lower())
     input_shape = _input_shape(check, model["input_shape"])
     layers = _layers(check, model["layers"])
     weight_shapes = _weight_shapes(check, layers, input_shape)
@@ -423,7 +423,7 @@ def parse_model_spec(description: dict, path: Path) -> ModelSpec:
     if metadata is None:
         metadata = {}
     if not isinstance(metadata, dict):
-        check.fail('"metadata"', f"must be an object, got {type(metadata).__name__}")
+        check.fail("metadata", f"must be an object, got {type(metadata).__name__}")
     compile_spec = None
     if description.get("compile") is not None:
         compile_spec = _compile_spec(check, description["compile"])
@@ -431,7 +431,7 @@ def parse_model_spec(description: dict, path: Path) -> ModelSpec:
 
 
 def _input_shape(check: _Checker, value) -> tuple[int, ...]:
-    where = '"model.input_shape"'
+    where = "model.input_shape"
     if not isinstance(value, list) or not 1 <= len(value) <= 32:
         check.fail(where, f"must be a list of 1 to 32 positive integers, got {value!r:.80}")
     if not all(_is_int(d) and d >= 1 for d in value):
@@ -441,10 +441,10 @@ def _input_shape(check: _Checker, value) -> tuple[int, ...]:
 
 def _layers(check: _Checker, value) -> list[tuple[str, dict]]:
     if not isinstance(value, list) or not value:
-        check.fail('"model.layers"', f"must be a non-empty list, got {value!r:.80}")
+        check.fail("model.layers", f"must be a non-empty list, got {value!r:.80}")
     layers = []
     for i, entry in enumerate(value):
-        where = f'"model.layers[{i}]"'
+        where = f"model.layers[{i}]"
         check.dict(entry, where, {"class_name", "config"}, {"class_name", "config"})
         class_name = entry["class_name"]
         if class_name not in _LAYER_KEYS:
@@ -498,7 +498,7 @@ def _weight_shapes(check: _Checker, layers, input_shape) -> list[tuple[int, ...]
             shape = (math.prod(shape),)
         elif class_name == "Dense":
             if len(shape) != 1:
-                check.fail(f'"model.layers[{i}]"', f"is a Dense layer receiving per-sample "
+                check.fail(f"model.layers[{i}]", f"is a Dense layer receiving per-sample "
                            f"shape {shape}; Dense needs 1-D input (a Flatten before it)")
             units = config["units"]
             shapes.append((shape[0], units))
@@ -509,10 +509,10 @@ def _weight_shapes(check: _Checker, layers, input_shape) -> list[tuple[int, ...]
 
 
 def _compile_spec(check: _Checker, value) -> CompileSpec:
-    check.dict(value, '"compile"', {"loss", "optimizer", "metrics"}, {"loss", "optimizer"})
+    check.dict(value, "compile", {"loss", "optimizer", "metrics"}, {"loss", "optimizer"})
     built = {}
     for key, module in (("loss", losses), ("optimizer", optimizers)):
-        where = f'"compile.{key}"'
+        where = f"compile.{key}"
         spec = check.dict(value[key], where, {"name", "config"}, {"name"})
         name = check.str(spec["name"], f"{where}.name")
         if name not in module._ALIASES:
@@ -525,11 +525,11 @@ def _compile_spec(check: _Checker, value) -> CompileSpec:
             check.fail(f"{where}.config", f"is invalid: {exc}")
     metric_names = value.get("metrics", [])
     if not isinstance(metric_names, list):
-        check.fail('"compile.metrics"', f"must be a list of names, got {metric_names!r:.80}")
+        check.fail("compile.metrics", f"must be a list of names, got {metric_names!r:.80}")
     for i, metric in enumerate(metric_names):
-        check.str(metric, f'"compile.metrics[{i}]"')
+        check.str(metric, f"compile.metrics[{i}]")
         try:
             metrics.get(metric)
         except (TypeError, ValueError) as exc:
-            check.fail(f'"compile.metrics[{i}]"', f"is invalid: {exc}")
+            check.fail(f"compile.metrics[{i}]", f"is invalid: {exc}")
     return CompileSpec(built["loss"], built["optimizer"], list(metric_names))

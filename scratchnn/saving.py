@@ -166,6 +166,6 @@ def load_weights(model, filepath: str | os.PathLike) -> None:
         else:
             dtype = parse_model_spec(file.description, file.path).dtype
         expected = {f"weight/{i}": (w.shape, dtype) for i, w in enumerate(own)}
-        file.check_entries(expected, ignore_prefix="optimizer/")
+        file.check_entries(expected, ignore_prefix="optimizer/", target="the model")
         weights = [file.read(key) for key in expected]
     model.set_weights(weights)
