@@ -485,8 +485,11 @@ def _initializer(check: _Checker, value, where: str) -> None:
                           initializers._CLASSES[name])
     if config.get("stddev", 0.0) < 0:
         check.fail(f"{where}.config.stddev", f"must be >= 0, got {config['stddev']}")
-    if config.get("minval", -0.05) > config.get("maxval", 0.05):
+    low, high = config.get("minval", -0.05), config.get("maxval", 0.05)
+    if low > high:
         check.fail(f"{where}.config", "has minval > maxval")
+    if not math.isfinite(high - low):
+        check.fail(f"{where}.config", "maxval - minval must be finite")
 
 
 def _weight_shapes(check: _Checker, layers, input_shape) -> list[tuple[int, ...]]:

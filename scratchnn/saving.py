@@ -99,15 +99,29 @@ def _read_optimizer_state(file: ModelFile, spec: ModelSpec) -> dict[str, np.ndar
 
 
 def _build(spec: ModelSpec, path) -> object:
+    """The model ``spec`` describes, built with zero weights (the file's are set next).
+
+    The layers' initializers are only swapped for zeros during ``build``: loading neither
+    spends time on random numbers it would overwrite nor advances the global generator.
+    """
+    from .initializers import Zeros
     from .layers import LAYER_CLASSES
     from .model import Sequential
 
     try:
         layers = [LAYER_CLASSES[class_name](**config) for class_name, config in spec.layers]
         model = Sequential(layers, name=spec.name, dtype=spec.dtype.name)
-        model.build(spec.input_shape)
     except (TypeError, ValueError) as exc:  # the checks should have caught it already
         raise ModelFileError(f"{path}: invalid model description: {exc}") from exc
+    dense = [(layer, layer.kernel_initializer, layer.bias_initializer) for layer in layers
+             if hasattr(layer, "kernel_initializer")]
+    for layer, _, _ in dense:
+        layer.kernel_initializer = layer.bias_initializer = Zeros()
+    try:
+        model.build(spec.input_shape)
+    finally:
+        for layer, kernel_initializer, bias_initializer in dense:
+            layer.kernel_initializer, layer.bias_initializer = kernel_initializer, bias_initializer
     model.metadata = dict(spec.metadata)
     return model
 

@@ -547,3 +547,31 @@ def test_load_weights_casts_between_float_dtypes_like_keras(tmp_path):
     target.load_weights(tmp_path / "m64.npz")
     np.testing.assert_array_equal(target.get_weights()[0], source.get_weights()[0]
                                   .astype(np.float32))
+
+
+def test_loading_draws_no_random_numbers_and_keeps_initializer_settings(tmp_path):
+    init = snn.initializers.RandomUniform(-0.3, 0.2, seed=4)
+    model = snn.Sequential([Input((3,)), Dense(2, kernel_initializer=init)])
+    model.save(tmp_path / "m.npz")
+    snn.utils.set_random_seed(7)
+    expected = snn.seeding.global_rng().random(3)
+    snn.utils.set_random_seed(7)
+    loaded = snn.load_model(tmp_path / "m.npz")
+    np.testing.assert_array_equal(snn.seeding.global_rng().random(3), expected)
+    assert loaded.get_config() == model.get_config()
+    assert loaded.layers[0].kernel_initializer.get_config() == {"minval": -0.3, "maxval": 0.2,
+                                                               "seed": 4}
+    np.testing.assert_array_equal(loaded.get_weights()[0], model.get_weights()[0])
+
+
+@pytest.mark.parametrize("config, message", [
+    ({"minval": 1.0, "maxval": 0.0}, "has minval > maxval"),
+    ({"minval": -1e308, "maxval": 1e308}, "maxval - minval must be finite"),
+])
+def test_initializer_ranges_that_cannot_draw_are_rejected(tmp_path, saved, config, message):
+    description, arrays = saved
+    description = copy.deepcopy(description)
+    description["model"]["layers"][1]["config"]["kernel_initializer"] = {
+        "name": "random_uniform", "config": config}
+    with pytest.raises(snn.ModelFileError, match=message):
+        snn.load_model(_write(tmp_path / "bad.npz", description, arrays))
