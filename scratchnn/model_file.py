@@ -446,7 +446,7 @@ def _layers(check: _Checker, value) -> list[tuple[str, dict]]:
     for i, entry in enumerate(value):
         where = f"model.layers[{i}]"
         check.dict(entry, where, {"class_name", "config"}, {"class_name", "config"})
-        class_name = entry["class_name"]
+        class_name = check.str(entry["class_name"], f"{where}.class_name")
         if class_name not in _LAYER_KEYS:
             check.fail(f"{where}.class_name", f"is unknown: {class_name!r:.80}; known: "
                        f"{sorted(_LAYER_KEYS)}")
