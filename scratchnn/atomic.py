@@ -84,8 +84,11 @@ def remove_stale_temp_files(target: Path) -> list[Path]:
         return []
     prefix = f".{target.name}."
     removed = []
-    with os.scandir(target.parent) as entries:
-        names = [e.name for e in entries if e.is_file(follow_symlinks=False)]
+    try:
+        with os.scandir(target.parent) as entries:
+            names = [e.name for e in entries if e.is_file(follow_symlinks=False)]
+    except OSError:  # a folder we may write but not list: nothing to clean
+        return []
     for name in names:
         pid = _temp_pid(name, prefix)
         if pid is None or pid == os.getpid() or _pid_alive(pid):

@@ -575,3 +575,15 @@ def test_initializer_ranges_that_cannot_draw_are_rejected(tmp_path, saved, confi
         "name": "random_uniform", "config": config}
     with pytest.raises(snn.ModelFileError, match=message):
         snn.load_model(_write(tmp_path / "bad.npz", description, arrays))
+
+
+def test_save_into_a_folder_that_cannot_be_listed_still_works(tmp_path, monkeypatch):
+    def no_listing(path):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(os, "scandir", no_listing)
+    model = _model()
+    model.save(tmp_path / "m.npz")
+    monkeypatch.undo()
+    np.testing.assert_array_equal(snn.load_model(tmp_path / "m.npz").get_weights()[0],
+                                  model.get_weights()[0])
