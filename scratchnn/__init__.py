@@ -22,11 +22,12 @@ from . import (
     utils,
 )
 from .model import NonFiniteLossError, Sequential
-from .saving import load_model
+from .saving import ModelFileError, load_model
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "ModelFileError",
     "NonFiniteLossError",
     "Sequential",
     "activations",

@@ -466,16 +466,39 @@ class Sequential:
         return [w.copy() for w in self.weights]
 
     def set_weights(self, weights: Sequence[np.ndarray]) -> None:
-        """Copy ``weights`` (Keras's order and shapes) into the model's parameters."""
+        """Copy ``weights`` (Keras's order and shapes) into the model's parameters.
+
+        All of ``weights`` is checked first (the count, every shape, a real numeric dtype:
+        bool/int/float, cast to the model's dtype; complex, object and string arrays are
+        rejected), so a failed call changes nothing.  NaN and inf are accepted, as in Keras.
+        """
         own = self.weights
+        arrays = self._checked_weights(weights, own)
+        for dst, src in zip(own, arrays):
+            dst[...] = src
+
+    @staticmethod
+    def _checked_weights(weights, own: list[np.ndarray]) -> list[np.ndarray]:
+        """``weights`` as arrays matching ``own`` in count and shapes, or a clear error."""
+        if isinstance(weights, (str, bytes, dict)) or not hasattr(weights, "__iter__"):
+            raise TypeError(f"set_weights expects a list of arrays (weights), got "
+                            f"{type(weights).__name__}")
         weights = list(weights)
         if len(weights) != len(own):
             raise ValueError(f"set_weights got {len(weights)} arrays, the model has {len(own)}")
+        arrays = []
         for i, (dst, src) in enumerate(zip(own, weights)):
-            src = np.asarray(src)
+            try:
+                src = np.asarray(src)
+            except (TypeError, ValueError) as exc:  # ragged nested lists
+                raise TypeError(f"weights[{i}] could not be converted to an array: {exc}") \
+                    from exc
+            if src.dtype.kind not in "biuf":
+                raise TypeError(f"weights[{i}] must be real numbers, got dtype {src.dtype}")
             if src.shape != dst.shape:
                 raise ValueError(f"weight {i} has shape {src.shape}, expected {dst.shape}")
-            dst[...] = src
+            arrays.append(src)
+        return arrays
 
     def count_params(self) -> int:
         self._require_built()
@@ -519,11 +542,13 @@ class Sequential:
         save_model(self, filepath)
 
     def save_weights(self, filepath) -> None:
+        """Save only the weights (atomic ``.npz``; see :mod:`scratchnn.saving`)."""
         from .saving import save_weights
 
         save_weights(self, filepath)
 
     def load_weights(self, filepath) -> None:
+        """Load weights from ``save_weights``/``save`` files; on any error nothing changes."""
         from .saving import load_weights
 
         load_weights(self, filepath)

@@ -2,161 +2,184 @@
 
 The file holds ``__scratchnn__`` (a JSON string: format version, architecture, dtype, compile
 settings), ``weight/{i}`` (in ``get_weights()`` order) and ``optimizer/{key}`` (step counter
-and slots).  Writes are atomic: the data goes to a temporary file in the same folder, is
-flushed to disk, and only then replaces the target, so a failed save leaves the previous file
-intact and nothing half-written.
+and slots); :mod:`scratchnn.model_file` describes it exactly.
+
+Writes go through :func:`scratchnn.atomic.atomic_write`: the data goes to a temporary file
+``.<name>.<pid>.<hex>.scratchnn-tmp`` in the same folder, is flushed to disk, and only then
+replaces the target, so a failed save leaves the previous file intact and nothing
+half-written.  A new file gets the umask's permissions (0644 under the usual umask 022, like
+``np.savez``); a replaced file keeps its permissions; saving through a symlink replaces the
+file it points to (the link stays a link); temporary files left by a killed process are
+removed by the next save to the same path.
+
+Reads validate the whole description and every array's shape and dtype before allocating
+anything (:mod:`scratchnn.model_file`); every damaged or crafted file raises
+:class:`ModelFileError` naming the file and the problem.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import tempfile
-import zipfile
-from pathlib import Path
 
 import numpy as np
 
-FORMAT = "scratchnn-model"
-VERSION = 1
+from .atomic import atomic_write
+from .model_file import (
+    FORMAT,
+    VERSION,
+    ModelFile,
+    ModelFileError,
+    ModelSpec,
+    parse_model_spec,
+    weights_dtype,
+)
+
+__all__ = ["FORMAT", "VERSION", "ModelFileError", "load_model", "load_weights", "save_model",
+           "save_weights"]
 
 
-class ModelFileError(ValueError):
-    """The file is missing, corrupt, or not a scratchnn model."""
-
-
-def _atomic_savez(path: Path, arrays: dict[str, np.ndarray]) -> None:
-    path = Path(path)
-    directory = path.parent if str(path.parent) else Path(".")
-    if not directory.is_dir():
-        raise FileNotFoundError(f"cannot save to {path}: folder {directory} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+def _description_array(description: dict) -> np.ndarray:
     try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+        text = json.dumps(description, allow_nan=True)
+    except (TypeError, ValueError) as exc:  # only metadata is free-form
+        raise ValueError(f"model.metadata must be JSON-serializable (str keys; str, number, "
+                         f"bool, None, list, dict values): {exc}") from exc
+    return np.array(text)
 
 
-def _config_array(config: dict) -> np.ndarray:
-    return np.array(json.dumps(config))
+def _write_npz(filepath, arrays: dict[str, np.ndarray]) -> None:
+    atomic_write(filepath, lambda f: np.savez(f, **arrays))
 
 
-def save_model(model, filepath) -> None:
-    """Write ``model`` (architecture, weights, compile settings, optimizer state) atomically."""
+def save_model(model, filepath: str | os.PathLike) -> None:
+    """Write ``model`` (architecture, weights, compile settings, optimizer state) atomically.
+
+    ``model.metadata`` must be a JSON-serializable dict.  See the module docstring for
+    permissions, symlinks and temporary files.
+    """
     from . import losses, optimizers
 
     model._require_built()
-    config = {"format": FORMAT, "version": VERSION, "kind": "model", "model": model.get_config(),
-              "metadata": model.metadata}
+    if not isinstance(model.metadata, dict):
+        raise TypeError(f"model.metadata must be a dict, got {type(model.metadata).__name__}")
+    description = {"format": FORMAT, "version": VERSION, "kind": "model",
+                   "model": model.get_config(), "metadata": model.metadata}
     if model.compiled:
-        config["compile"] = {
+        description["compile"] = {
             "loss": losses.serialize(model.loss),
             "optimizer": optimizers.serialize(model.optimizer),
             "metrics": [m if isinstance(m, str) else name
                         for m, (name, _) in zip(model._metric_specs, model._metrics)],
         }
-    arrays = {"__scratchnn__": _config_array(config)}
+    arrays = {"__scratchnn__": _description_array(description)}
     for i, w in enumerate(model.get_weights()):
         arrays[f"weight/{i}"] = w
     if model.compiled and model.optimizer.built:
         for key, value in model.optimizer.get_state().items():
             arrays[f"optimizer/{key}"] = value
-    _atomic_savez(Path(filepath), arrays)
+    _write_npz(filepath, arrays)
 
 
-def _read(filepath) -> tuple[dict, dict[str, np.ndarray]]:
-    path = Path(filepath)
-    if not path.is_file():
-        raise FileNotFoundError(f"No model file at {path}")
-    with open(path, "rb") as f:
-        if f.read(4) != b"PK\x03\x04":
-            raise ModelFileError(f"{path} is not a scratchnn model file (not an .npz archive)")
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            arrays = {k: data[k] for k in data.files}
-    except ModelFileError:
-        raise
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
-        raise ModelFileError(f"{path} is corrupt or not a scratchnn model file: {exc}") from exc
-    if "__scratchnn__" not in arrays:
-        raise ModelFileError(f"{path} is an .npz file but not a scratchnn model "
-                             "(no __scratchnn__ entry)")
-    try:
-        config = json.loads(str(arrays.pop("__scratchnn__")))
-    except json.JSONDecodeError as exc:
-        raise ModelFileError(f"{path}: model description is corrupt: {exc}") from exc
-    if config.get("format") != FORMAT:
-        raise ModelFileError(f"{path} is not a scratchnn model file")
-    if config.get("version", 0) > VERSION:
-        raise ModelFileError(f"{path} was written by a newer scratchnn (format version "
-                             f"{config.get('version')}); this one reads up to {VERSION}")
-    return config, arrays
+def _check_capacity(file: ModelFile, spec: ModelSpec) -> None:
+    """Fail early, with the sizes, when the description asks for more data than the file has."""
+    needed = spec.param_count * spec.dtype.itemsize
+    held = sum(file.data_sizes().values())
+    if needed > held:
+        file.fail(f"the description needs {spec.param_count:,} {spec.dtype.name} weights "
+                  f"({needed:,} bytes) but the file holds only {held:,} bytes of arrays")
 
 
-def _weights_from(arrays: dict, path) -> list[np.ndarray]:
-    count = sum(1 for k in arrays if k.startswith("weight/"))
-    try:
-        return [arrays[f"weight/{i}"] for i in range(count)]
-    except KeyError as exc:
-        raise ModelFileError(f"{path}: weight entries are incomplete ({exc})") from exc
+def _read_optimizer_state(file: ModelFile, spec: ModelSpec) -> dict[str, np.ndarray]:
+    state = {key[len("optimizer/"):]: file.read(key) for key in file.keys
+             if key.startswith("optimizer/")}
+    if state and int(state["iterations"]) < 0:
+        file.fail(f"optimizer state is invalid: iterations = {int(state['iterations'])} < 0")
+    return state
 
 
-def load_model(filepath, compile: bool = True):
-    """Rebuild a model saved by :func:`save_model` (compiled, with optimizer state)."""
-    from . import losses, optimizers
-    from .layers import deserialize
+def _build(spec: ModelSpec, path) -> object:
+    """The model ``spec`` describes, built with zero weights (the file's are set next).
+
+    The layers' initializers are only swapped for zeros during ``build``: loading neither
+    spends time on random numbers it would overwrite nor advances the global generator.
+    """
+    from .initializers import Zeros
+    from .layers import LAYER_CLASSES
     from .model import Sequential
 
-    config, arrays = _read(filepath)
     try:
-        spec = config["model"]
-        model = Sequential([deserialize(s) for s in spec["layers"]], name=spec["name"],
-                           dtype=spec["dtype"])
-        model.build(tuple(spec["input_shape"]))
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ModelFileError(f"{filepath}: invalid model description: {exc}") from exc
-    model.metadata = dict(config.get("metadata") or {})
-    weights = _weights_from(arrays, filepath)
+        layers = [LAYER_CLASSES[class_name](**config) for class_name, config in spec.layers]
+        model = Sequential(layers, name=spec.name, dtype=spec.dtype.name)
+    except (TypeError, ValueError) as exc:  # the checks should have caught it already
+        raise ModelFileError(f"{path}: invalid model description: {exc}") from exc
+    dense = [(layer, layer.kernel_initializer, layer.bias_initializer) for layer in layers
+             if hasattr(layer, "kernel_initializer")]
+    for layer, _, _ in dense:
+        layer.kernel_initializer = layer.bias_initializer = Zeros()
     try:
-        model.set_weights(weights)
-    except ValueError as exc:
-        raise ModelFileError(f"{filepath}: weights do not match the architecture: {exc}") from exc
-    if compile and "compile" in config:
-        c = config["compile"]
-        model.compile(optimizer=optimizers.deserialize(c["optimizer"]),
-                      loss=losses.deserialize(c["loss"]), metrics=c["metrics"])
-        state = {k[len("optimizer/"):]: v for k, v in arrays.items()
-                 if k.startswith("optimizer/")}
-        if state:
-            try:
-                model.optimizer.set_state(state, [model._flat_params])
-            except (KeyError, ValueError) as exc:
-                raise ModelFileError(f"{filepath}: optimizer state is invalid: {exc}") from exc
+        model.build(spec.input_shape)
+    finally:
+        for layer, kernel_initializer, bias_initializer in dense:
+            layer.kernel_initializer, layer.bias_initializer = kernel_initializer, bias_initializer
+    model.metadata = dict(spec.metadata)
     return model
 
 
-def save_weights(model, filepath) -> None:
-    """Write only the weights (atomic ``.npz``)."""
-    config = {"format": FORMAT, "version": VERSION, "kind": "weights"}
-    arrays = {"__scratchnn__": _config_array(config)}
-    for i, w in enumerate(model.get_weights()):
+def load_model(filepath: str | os.PathLike, compile: bool = True):
+    """Rebuild a model saved by :func:`save_model` (compiled, with optimizer state).
+
+    Raises ``FileNotFoundError`` when there is no file at ``filepath`` and
+    :class:`ModelFileError` (naming the file and the problem) for anything wrong inside it;
+    nothing is allocated for the weights until the whole file has been checked.
+    """
+    if not isinstance(compile, bool):
+        raise TypeError(f"compile must be True or False, got {compile!r}")
+    with ModelFile(filepath) as file:
+        if file.description["kind"] != "model":
+            file.fail("holds only weights (written by save_weights): build the model and call "
+                      "model.load_weights(path)")
+        spec = parse_model_spec(file.description, file.path)
+        _check_capacity(file, spec)
+        expected, optional = spec.expected_entries()
+        file.check_entries(expected, optional)
+        weights = [file.read(f"weight/{i}") for i in range(len(spec.weight_shapes))]
+        state = _read_optimizer_state(file, spec)
+    model = _build(spec, file.path)
+    model.set_weights(weights)
+    if compile and spec.compile is not None:
+        model.compile(optimizer=spec.compile.optimizer, loss=spec.compile.loss,
+                      metrics=spec.compile.metrics)
+        if state:
+            model.optimizer.set_state(state, [model._flat_params])
+    return model
+
+
+def save_weights(model, filepath: str | os.PathLike) -> None:
+    """Write only the weights (atomic ``.npz``, same rules as :func:`save_model`)."""
+    weights = model.get_weights()
+    description = {"format": FORMAT, "version": VERSION, "kind": "weights",
+                   "dtype": model.dtype.name}
+    arrays = {"__scratchnn__": _description_array(description)}
+    for i, w in enumerate(weights):
         arrays[f"weight/{i}"] = w
-    _atomic_savez(Path(filepath), arrays)
+    _write_npz(filepath, arrays)
 
 
-def load_weights(model, filepath) -> None:
-    """Load weights saved by :func:`save_weights` or :func:`save_model` into ``model``."""
-    _, arrays = _read(filepath)
-    weights = _weights_from(arrays, filepath)
-    try:
-        model.set_weights(weights)
-    except ValueError as exc:
-        raise ModelFileError(f"{filepath}: weights do not match the model: {exc}") from exc
+def load_weights(model, filepath: str | os.PathLike) -> None:
+    """Load weights saved by :func:`save_weights` or :func:`save_model` into ``model``.
+
+    The stored arrays must match the model's weights in number and shape and be real floats
+    (float16/32/64, cast to the model's dtype).  Everything is checked before any weight is
+    written, so on error the model is unchanged.
+    """
+    own = model.weights
+    with ModelFile(filepath) as file:
+        if file.description["kind"] == "weights":
+            dtype = weights_dtype(file.description, file.path)
+        else:
+            dtype = parse_model_spec(file.description, file.path).dtype
+        expected = {f"weight/{i}": (w.shape, dtype) for i, w in enumerate(own)}
+        file.check_entries(expected, ignore_prefix="optimizer/", target="the model")
+        weights = [file.read(key) for key in expected]
+    model.set_weights(weights)

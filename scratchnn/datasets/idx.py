@@ -29,7 +29,6 @@ import io
 import math
 import os
 import struct
-import tempfile
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -326,13 +325,15 @@ def _idx_code(dtype: np.dtype) -> int:
 def write_idx(path: str | os.PathLike, array) -> Path:
     """Write ``array`` to ``path`` in IDX format; gzip-compress when the name ends in ``.gz``.
 
-    The write is atomic: data goes to a temporary file in the same directory which is then
-    renamed over ``path`` with :func:`os.replace`.
+    The write is atomic (:func:`scratchnn.atomic.atomic_write`): data goes to a temporary file
+    in the same directory which is then renamed over ``path`` with :func:`os.replace`.  A new
+    file gets the umask's permissions, a replaced one keeps its own; writing through a symlink
+    replaces the file it points to.
 
     Parameters
     ----------
     path : str or os.PathLike
-        Destination file.
+        Destination file (its folder must exist).
     array : array_like
         At least 1-D, at most 255-D, of dtype uint8, int8, int16, int32, float32 or float64.
         Each dimension must fit in a signed 32-bit int.
@@ -342,6 +343,8 @@ def write_idx(path: str | os.PathLike, array) -> Path:
     pathlib.Path
         The path written.
     """
+    from ..atomic import atomic_write
+
     arr = np.asarray(array)
     if arr.ndim == 0 or arr.ndim > 255:
         raise ValueError(f"IDX arrays must have 1 to 255 dimensions, got {arr.ndim}")
@@ -353,12 +356,5 @@ def write_idx(path: str | os.PathLike, array) -> Path:
     path = Path(path)
     if path.name.endswith(".gz"):
         payload = gzip.compress(payload, mtime=0)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(payload)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, lambda f: f.write(payload))
     return path
