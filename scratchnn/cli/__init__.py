@@ -1,5 +1,11 @@
 """The ``scratchnn`` command line.  Each subcommand lives in its own module of this package
-and exposes ``register(subparsers)``, which adds its parser and sets ``func(args) -> int``."""
+and exposes ``register(subparsers)``, which adds its parser and sets ``func(args) -> int``.
+
+Exit status: what the subcommand returns (0 on success); 1 when it fails with an error the
+user can cause (bad file, bad data, bad value) -- printed as ``scratchnn CMD: error: ...``,
+never as a traceback; 2 for a bad command line (argparse's usage error); 130 when
+interrupted with Ctrl-C.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +13,21 @@ import argparse
 import importlib
 import sys
 
+from ..digits import DigitImageError
+from ..saving import ModelFileError
+
 #: Modules of this package that provide subcommands, in help order.
 COMMAND_MODULES = ["train", "evaluate", "explore", "lrfind", "tune", "report", "predict", "parity"]
+
+#: Exit status after Ctrl-C (128 + SIGINT), as shells report it.
+INTERRUPTED = 130
+
+#: Errors a user can cause (a missing or corrupt file, a folder without write access, data
+#: that does not fit the model, a diverging run, too little memory): printed, exit status 1.
+#: ``ModelFileError`` and ``DigitImageError`` subclass ValueError today; they are listed so
+#: that stays true if their base class changes.
+USER_ERRORS = (ModelFileError, DigitImageError, ValueError, TypeError, OSError, RuntimeError,
+               FloatingPointError, MemoryError)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -22,17 +41,31 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _message(exc: BaseException) -> str:
+    text = str(exc)
+    if isinstance(exc, MemoryError):
+        return f"out of memory{': ' + text if text else ''}"
+    return text or type(exc).__name__
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``scratchnn`` script; returns the exit status."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help (0) or a usage error (2), already printed by argparse
+        return 0 if exc.code is None else int(exc.code)
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
     try:
         return int(args.func(args) or 0)
-    except (ValueError, TypeError, FileNotFoundError, RuntimeError, FloatingPointError) as exc:
-        print(f"scratchnn {args.command}: error: {exc}", file=sys.stderr)
+    except KeyboardInterrupt:
+        print(f"\nscratchnn {args.command}: interrupted (Ctrl-C); stopped before finishing, "
+              "so its remaining output was not written", file=sys.stderr)
+        return INTERRUPTED
+    except USER_ERRORS as exc:
+        print(f"scratchnn {args.command}: error: {_message(exc)}", file=sys.stderr)
         return 1
 
 
