@@ -12,7 +12,6 @@ from __future__ import annotations
 import inspect
 import math
 import os
-import shutil
 import sys
 import time
 
@@ -222,6 +221,8 @@ FALLBACK_TERMINAL = (80, 24)
 def _terminal_size() -> tuple[int, int]:
     """``(columns, lines)`` of the terminal, each replaced by :data:`FALLBACK_TERMINAL`'s when
     the terminal reports 0 (a pseudo-terminal nobody sized) or is unknown."""
+    import shutil
+
     try:
         columns, lines = shutil.get_terminal_size(FALLBACK_TERMINAL)
     except (OSError, ValueError):
