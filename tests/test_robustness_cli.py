@@ -184,6 +184,15 @@ def test_tune_validation_takes_a_count_or_a_fraction():
     assert parser.parse_args(["tune", "--validation", "0.25"]).validation == 0.25
 
 
+@pytest.mark.parametrize("command", ["explore", "tune"])
+def test_validation_larger_than_the_data_names_the_option(capsys, fake_mnist, tmp_path, command):
+    out = tmp_path / "figs"
+    status, _, err = run([command, "--validation", "300", "--out", out], capsys)
+    assert status == 1
+    assert f"scratchnn {command}: error: --validation 300 does not fit 200 training" in err
+    assert not out.exists()  # failed before creating anything
+
+
 def test_lrfind_range_and_epochs_are_checked_before_loading(capsys, fake_mnist, tmp_path):
     out = ["--out", tmp_path / "lr.png"]
     status, _, err = run(["lrfind", "--start", "0.1", "--max-lr", "0.01", *out], capsys)
@@ -222,7 +231,8 @@ def test_save_destinations_that_are_folders_or_under_files_fail_up_front(capsys,
     assert fake_mnist == []
 
 
-@pytest.mark.parametrize("command", [["explore"], ["tune"], ["report", "MODEL"],
+@pytest.mark.parametrize("command", [["explore", "--validation", "50"],
+                                     ["tune", "--validation", "50"], ["report", "MODEL"],
                                      ["predict", "MODEL", "IMG"], ["lrfind"]])
 def test_out_that_cannot_be_a_folder_fails_before_the_work(capsys, fake_mnist, tmp_path,
                                                           model_file, command):
@@ -335,6 +345,25 @@ def test_model_with_another_number_of_classes_is_named(capsys, fake_mnist, tmp_p
     status, _, err = run([command, model, *extra], capsys)
     assert status == 1
     assert f"{model}: the model has 5 outputs, but MNIST has 10 classes" in err
+
+
+@pytest.mark.parametrize("recipe, named", [
+    ({"kind": "standardize"}, "needs a finite 'mean' and a positive 'std'"),
+    ({"kind": "standardize", "mean": 33.0, "std": 0.0}, "std=0.0"),
+    ({"kind": "sharpen"}, "unknown preprocessing 'sharpen'"),
+    ("scale", "must be a dict"),
+])
+@pytest.mark.parametrize("command", ["evaluate", "predict"])
+def test_broken_preprocessing_metadata_is_a_message(capsys, fake_mnist, tmp_path, recipe,
+                                                    named, command):
+    model = scratchnn.models.load_model(save_model(tmp_path / "m.npz"))
+    model.metadata = {"preprocess": recipe}
+    model.save(tmp_path / "m.npz")
+    extra = [digit_png(tmp_path / "d.png"), "--out", tmp_path / "p"] if command == "predict" \
+        else []
+    status, _, err = run([command, tmp_path / "m.npz", *extra], capsys)
+    assert status == 1
+    assert err.startswith(f"scratchnn {command}: error: ") and named in err
 
 
 def _bad_model_files(tmp_path, model_file) -> dict[str, tuple[str, str]]:

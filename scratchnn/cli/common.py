@@ -14,7 +14,7 @@ import numpy as np
 
 from .. import optimizers
 from ..datasets import mnist
-from ..utils import normalize, standardize
+from ..utils import normalize, standardize, train_test_split
 
 PREPROCESSING = ("scale", "l2", "standardize")
 HIDDEN_ACTIVATIONS = ["relu", "sigmoid", "tanh", "linear"]
@@ -204,9 +204,24 @@ def fit_preprocessing(kind: str, x_train: np.ndarray) -> dict:
     return recipe
 
 
+def _check_standardize(recipe: dict) -> None:
+    mean, std = recipe.get("mean"), recipe.get("std")
+    numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (mean, std))
+    if not (numbers and math.isfinite(mean) and math.isfinite(std) and std > 0):
+        raise ValueError("the model's 'standardize' preprocessing needs a finite 'mean' and a "
+                         f"positive 'std', got mean={mean!r}, std={std!r}")
+
+
 def apply_preprocessing(recipe: dict, x: np.ndarray, dtype="float32") -> np.ndarray:
-    """Apply a recipe from :func:`fit_preprocessing` to uint8 images (N, 28, 28)."""
+    """Apply a recipe from :func:`fit_preprocessing` to uint8 images (N, 28, 28).
+
+    A recipe read from a model file is checked: a dict whose ``kind`` is one of
+    :data:`PREPROCESSING`, with finite ``mean`` and positive ``std`` for 'standardize'."""
+    if not isinstance(recipe, dict):
+        raise ValueError(f"the model's preprocessing recipe must be a dict, got {recipe!r}")
     kind = recipe.get("kind", "scale")
+    if kind == "standardize":
+        _check_standardize(recipe)
     x = np.asarray(x)
     if kind == "scale":
         return (x / 255.0).astype(dtype)
@@ -227,6 +242,16 @@ def load_mnist(path: str | None, limit: int | None = None):
             raise ValueError(f"--limit {limit} is more than the {len(x_train)} training images")
         x_train, y_train = x_train[:limit], y_train[:limit]
     return (x_train, y_train), test
+
+
+def validation_split(x, y, validation: int | float, seed: int):
+    """``train_test_split(x, y, test_size=validation, stratify=True)`` with errors that name
+    ``--validation`` and the number of examples there are to split."""
+    try:
+        return train_test_split(x, y, test_size=validation, seed=seed, stratify=True)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"--validation {validation} does not fit {len(x)} training examples "
+                         f"({exc})") from None
 
 
 def check_mnist_input(model, source: str) -> None:

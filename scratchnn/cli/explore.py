@@ -12,7 +12,6 @@ import numpy as np
 
 from .. import plots
 from ..datastats import class_counts, describe, format_counts, format_stats, pixel_stats
-from ..utils import train_test_split
 from .common import (
     PREPROCESSING,
     HelpFormatter,
@@ -22,6 +21,7 @@ from .common import (
     non_negative_int,
     positive_int,
     prepare_output_dir,
+    validation_split,
 )
 
 RECIPE_NAMES = {"scale": "x/255", "l2": "L2 rows", "standardize": "standardized"}
@@ -43,17 +43,16 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    out = prepare_output_dir(args.out)
     (x_train, y_train), (x_test, y_test) = load_mnist(args.data)
     print(describe({"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}))
 
     counts = {"train": class_counts(y_train, 10), "test": class_counts(y_test, 10)}
     if args.validation:
-        _, _, y_tr, y_val = train_test_split(x_train[:, :1, :1], y_train,
-                                             test_size=args.validation, seed=args.seed,
-                                             stratify=True)
+        _, _, y_tr, y_val = validation_split(x_train[:, :1, :1], y_train, args.validation,
+                                             args.seed)
         counts[f"train part ({len(y_tr)})"] = class_counts(y_tr, 10)
         counts[f"validation ({len(y_val)})"] = class_counts(y_val, 10)
+    out = prepare_output_dir(args.out)
     print("\nExamples per class:")
     print(format_counts(counts))
 

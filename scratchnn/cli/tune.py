@@ -21,7 +21,7 @@ import numpy as np
 
 from .. import optimizers, plots
 from ..seeding import set_random_seed
-from ..utils import to_categorical, train_test_split
+from ..utils import to_categorical
 from .common import (
     DEFAULT_LR,
     HIDDEN_ACTIVATIONS,
@@ -36,6 +36,7 @@ from .common import (
     positive_float,
     positive_int,
     prepare_output_dir,
+    validation_split,
 )
 from .train import build_model
 
@@ -96,14 +97,10 @@ def _label(hidden: list[int], opt: str, lr: float, prep: str) -> str:
 
 def run(args) -> int:
     hiddens = [parse_hidden(h) for h in args.hidden]
-    out = prepare_output_dir(args.out)
     check_output_file(args.save_best, "--save-best")
     (x_all, y_all), (x_test, y_test) = load_mnist(args.data, args.limit)
-    if isinstance(args.validation, int) and args.validation >= len(x_all):
-        raise ValueError(f"--validation {args.validation} leaves no training examples out of "
-                         f"{len(x_all)}")
-    x_tr, x_val, y_tr, y_val = train_test_split(x_all, y_all, test_size=args.validation,
-                                                seed=args.seed, stratify=True)
+    x_tr, x_val, y_tr, y_val = validation_split(x_all, y_all, args.validation, args.seed)
+    out = prepare_output_dir(args.out)
     print(f"Stratified split: {len(x_tr)} training / {len(x_val)} validation examples")
 
     combos = []
