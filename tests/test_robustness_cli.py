@@ -96,7 +96,7 @@ def run(argv, capsys) -> tuple[int, str, str]:
 
 def test_lr_zero_is_an_error_not_the_default(capsys, fake_mnist):
     status, _, err = run(["train", "--lr", "0", "--epochs", "1"], capsys)
-    assert status == 2
+    assert status == 1
     assert "scratchnn train: error: argument --lr: must be a positive number, got '0'" in err
     assert fake_mnist == []  # nothing was loaded, nothing trained
 
@@ -104,7 +104,7 @@ def test_lr_zero_is_an_error_not_the_default(capsys, fake_mnist):
 @pytest.mark.parametrize("value", ["0", "-5"])
 def test_limit_must_be_positive(capsys, fake_mnist, value):
     status, _, err = run(["train", "--limit", value, "--epochs", "1"], capsys)
-    assert status == 2
+    assert status == 1
     assert f"argument --limit: must be a positive integer, got '{value}'" in err
     assert fake_mnist == []
 
@@ -157,7 +157,7 @@ BAD_NUMBERS = [
                          ids=[f"{c[0]}{o}={v}" for c, o, v in BAD_NUMBERS])
 def test_every_numeric_option_rejects_bad_values(capsys, fake_mnist, command, option, value):
     status, _, err = run(command + [option, value], capsys)
-    assert status == 2
+    assert status == 1
     assert f"scratchnn {command[0]}: error: argument {option}: " in err
     assert repr(value) in err  # the message quotes the value it refused
     assert fake_mnist == []

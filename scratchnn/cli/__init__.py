@@ -2,8 +2,8 @@
 and exposes ``register(subparsers)``, which adds its parser and sets ``func(args) -> int``.
 
 Exit status: what the subcommand returns (0 on success); 1 when it fails with an error the
-user can cause (bad file, bad data, bad value) -- printed as ``scratchnn CMD: error: ...``,
-never as a traceback; 2 for a bad command line (argparse's usage error); 130 when
+user can cause -- a bad option value, file, or data -- printed as ``scratchnn CMD: error: ...``,
+never as a traceback (``parity`` keeps 2 for "TensorFlow is not installed"); 130 when
 interrupted with Ctrl-C.
 """
 
@@ -30,8 +30,21 @@ USER_ERRORS = (ModelFileError, DigitImageError, ValueError, TypeError, OSError, 
                FloatingPointError, MemoryError)
 
 
+#: Exit status of every error the user can cause, the command line's included.
+USER_ERROR = 1
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser, exiting with :data:`USER_ERROR` (not 2) on a bad command line, so
+    that a bad option value and a bad file are the same kind of error."""
+
+    def error(self, message: str):
+        self.print_usage(sys.stderr)
+        self.exit(USER_ERROR, f"{self.prog}: error: {message}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="scratchnn",
         description="Dense neural networks with hand-written NumPy backprop (Keras-shaped API).",
     )
@@ -53,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
-    except SystemExit as exc:  # --help (0) or a usage error (2), already printed by argparse
+    except SystemExit as exc:  # --help (0) or a bad command line (1), printed by argparse
         return 0 if exc.code is None else int(exc.code)
     if not getattr(args, "func", None):
         parser.print_help()
@@ -66,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
         return INTERRUPTED
     except USER_ERRORS as exc:
         print(f"scratchnn {args.command}: error: {_message(exc)}", file=sys.stderr)
-        return 1
+        return USER_ERROR
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -26,7 +26,7 @@ DEFAULT_LR = {"adam": 0.001, "sgd": 0.01}
 
 # --------------------------------------------------------------------------- argument types
 # argparse calls these on the option's text; an ArgumentTypeError becomes
-# "scratchnn CMD: error: argument --OPTION: MESSAGE" and exit status 2.
+# "scratchnn CMD: error: argument --OPTION: MESSAGE" and exit status 1.
 
 
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
