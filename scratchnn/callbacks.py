@@ -214,9 +214,36 @@ def _fmt_logs(logs: dict) -> str:
     return " - ".join(f"{k}: {v:.4f}" for k, v in logs.items())
 
 
+#: Terminal size assumed when the terminal reports 0 columns/lines or cannot be asked.
+FALLBACK_TERMINAL = (80, 24)
+
+
+def _terminal_size() -> tuple[int, int]:
+    """``(columns, lines)`` of the terminal, each replaced by :data:`FALLBACK_TERMINAL`'s when
+    the terminal reports 0 (a pseudo-terminal nobody sized) or is unknown."""
+    import shutil
+
+    try:
+        columns, lines = shutil.get_terminal_size(FALLBACK_TERMINAL)
+    except (OSError, ValueError):
+        return FALLBACK_TERMINAL
+    return (columns if columns > 0 else FALLBACK_TERMINAL[0],
+            lines if lines > 0 else FALLBACK_TERMINAL[1])
+
+
 class ProgbarLogger(Callback):
     """Keras-style progress: ``verbose=1`` a per-epoch bar with ETA, loss and metrics (tqdm);
-    ``verbose=2`` one line per epoch."""
+    ``verbose=2`` one line per epoch.
+
+    The bar (``[====....]``) is ``clip(columns - BAR_RESERVE, BAR_MIN, BAR_MAX)`` characters
+    wide, where ``columns`` is the terminal width (80 when it reports 0 or is unknown), so the
+    counter, times and ``loss: ... - accuracy: ...`` fit on an 80-column line beside it; the
+    line is never cut, so the loss and metrics always show.  The terminal size is passed to
+    tqdm rather than left for it to find: tqdm reads a 0x0 terminal as -1 rows and then draws
+    nothing at all.
+    """
+
+    BAR_MIN, BAR_MAX, BAR_RESERVE = 10, 30, 70
 
     def __init__(self, verbose: int = 1, steps: int | None = None, epochs: int = 1,
                  stream=None):
@@ -231,10 +258,18 @@ class ProgbarLogger(Callback):
             from tqdm import tqdm
 
             print(f"Epoch {epoch + 1}/{self.epochs}", file=self.stream, flush=True)
-            self._bar = tqdm(total=self.steps, file=self.stream, unit="step", ncols=250,
-                             bar_format="{n_fmt}/{total_fmt} [{bar:30}] {elapsed} "
-                                        "(ETA {remaining}){postfix}", ascii=".=",
-                             mininterval=0.2)
+            # ncols is large so tqdm never trims the line (the bar width is ours); nrows is
+            # given so tqdm does not ask the terminal itself.
+            self._bar = tqdm(total=self.steps, file=self.stream, unit="step", ncols=10_000,
+                             nrows=_terminal_size()[1],
+                             bar_format=f"{{n_fmt}}/{{total_fmt}} [{{bar:{self.bar_width()}}}] "
+                                        "{elapsed} (ETA {remaining}){postfix}",
+                             ascii=".=", mininterval=0.2)
+
+    def bar_width(self) -> int:
+        """Characters of the ``[====....]`` bar for the current terminal width."""
+        columns = _terminal_size()[0]
+        return int(np.clip(columns - self.BAR_RESERVE, self.BAR_MIN, self.BAR_MAX))
 
     def on_train_batch_end(self, batch, logs=None):
         if self._bar is not None:

@@ -7,7 +7,12 @@ background.  :func:`to_mnist` repeats those steps on an image of any size and po
 
 1. **Grayscale** (:func:`load_image`): RGB -> luma ``0.299 R + 0.587 G + 0.114 B`` (ITU-R 601,
    what Pillow's ``convert("L")`` uses); transparency is composited onto a background that
-   contrasts with the ink; EXIF orientation is applied.
+   contrasts with the ink; EXIF orientation is applied.  Files and PIL images whose longer
+   side exceeds :data:`MAX_SIDE` are shrunk while decoding by an integer factor ``k``
+   (JPEG: the decoder's 1/2, 1/4, 1/8 draft scales; then ``k x k`` box averages), so a
+   12-megapixel photo costs what a 1-megapixel one does; the digit is cropped and shrunk to
+   20x20 anyway.  Files over Pillow's decompression-bomb limit (``Image.MAX_IMAGE_PIXELS``,
+   about 89 megapixels) are refused with an error naming the file and its size.
 2. **Polarity**: the background level ``b`` is the median of the image border.  If ``b`` lies
    nearer the bright end of the image's range, the image is dark-on-light and is inverted
    (``255 - x``), so ink is bright as in MNIST.
@@ -37,7 +42,10 @@ preprocessing recipe (``model.metadata["preprocess"]``) before predicting, as
 
 from __future__ import annotations
 
+import math
 import os
+import re
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,7 +63,11 @@ __all__ = [
     "predict_digits",
     "MIN_STROKE",
     "TARGET_STROKE",
+    "MAX_SIDE",
 ]
+
+#: Longer side (pixels) above which an image file is shrunk while it is decoded.
+MAX_SIDE = 1024
 
 #: Estimated stroke width (pixels of the 20x20 box) below which ``thicken`` dilates.
 MIN_STROKE = 1.0
@@ -118,6 +130,20 @@ def _array_to_gray(arr: np.ndarray, name: str) -> np.ndarray:
     return gray
 
 
+#: Modes ``Image.reduce`` averages directly; the others are converted first.
+_REDUCIBLE = {"L": "L", "LA": "LA", "RGB": "RGB", "RGBA": "RGBA", "I": "I", "F": "F",
+              "1": "L", "I;16": "I", "I;16B": "I", "I;16L": "I"}
+
+
+def _shrink(img):
+    """``img`` reduced by the smallest integer factor that brings its longer side to at most
+    :data:`MAX_SIDE` (``k x k`` box averages); unchanged when it is small enough."""
+    factor = math.ceil(max(img.size) / MAX_SIDE)
+    if factor <= 1:
+        return img
+    return img.convert(_REDUCIBLE.get(img.mode, "RGBA")).reduce(factor)
+
+
 def _pil_to_gray(img, name: str) -> np.ndarray:
     from PIL import ImageOps
 
@@ -125,18 +151,37 @@ def _pil_to_gray(img, name: str) -> np.ndarray:
         img = ImageOps.exif_transpose(img)
     except Exception:  # a broken EXIF block should not stop the digit from being read
         pass
-    mode = img.mode
+    mode = img.mode  # before shrinking: 16-bit files keep their 0..65535 scale
+    img = _shrink(img)
     if mode in ("I;16", "I;16B", "I;16L", "I"):
         arr = np.asarray(img, dtype=np.float64)
         top = 65535.0 if mode.startswith("I;16") or arr.max() > 255 else 255.0
         return _array_to_gray(arr * (255.0 / top), name)
     if mode == "F":
         return _array_to_gray(np.asarray(img, dtype=np.float64), name)
-    if mode == "1":
+    if img.mode == "1":
         img = img.convert("L")
-    elif mode not in ("L", "LA", "RGB", "RGBA"):
+    elif img.mode not in ("L", "LA", "RGB", "RGBA"):
         img = img.convert("RGBA")  # P, PA, CMYK, YCbCr, HSV, ...
     return _array_to_gray(np.asarray(img), name)
+
+
+def _open_image(path: Path):
+    """``Image.open(path)``, refusing files over Pillow's decompression-bomb limit (a warning
+    above ``Image.MAX_IMAGE_PIXELS``, an error above twice that) with a DigitImageError that
+    names the file and its size."""
+    from PIL import Image
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            return Image.open(path)
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+            found = re.search(r"\((\d+) pixels\) exceeds limit of (\d+)", str(exc))
+            size = (f"{int(found.group(1)):,} pixels, over the {int(found.group(2)):,}-pixel "
+                    "limit" if found else str(exc))
+            raise DigitImageError(f"{path}: the image is too large to decode safely ({size}); "
+                                  "scale it down first") from None
 
 
 def load_image(source) -> np.ndarray:
@@ -152,12 +197,15 @@ def load_image(source) -> np.ndarray:
     -------
     np.ndarray, float64, shape (H, W)
         Luma ``0.299 R + 0.587 G + 0.114 B``; transparent areas are composited onto white when
-        the opaque pixels are dark on average, onto black otherwise.
+        the opaque pixels are dark on average, onto black otherwise.  A file or PIL image whose
+        longer side exceeds :data:`MAX_SIDE` comes back shrunk by an integer factor (arrays
+        are returned at full size).
 
     Raises
     ------
     DigitImageError
-        If the file is missing, not an image, truncated, or the array has an unusable shape.
+        If the file is missing, not an image, truncated, over Pillow's decompression-bomb
+        limit, or the array has an unusable shape.
     """
     if isinstance(source, np.ndarray):
         return _array_to_gray(source, "array")
@@ -175,9 +223,12 @@ def load_image(source) -> np.ndarray:
     if path.is_dir():
         raise DigitImageError(f"{path}: is a directory, not an image file")
     try:
-        with Image.open(path) as img:
+        with _open_image(path) as img:
+            img.draft(None, (MAX_SIDE, MAX_SIDE))  # JPEG: decode at 1/2, 1/4 or 1/8 scale
             img.load()
             return _pil_to_gray(img, str(path))
+    except MemoryError:
+        raise DigitImageError(f"{path}: not enough memory to decode the image") from None
     except UnidentifiedImageError:
         raise DigitImageError(f"{path}: not an image file Pillow can read "
                               "(expected PNG, JPEG, BMP, GIF, ...)") from None
@@ -345,8 +396,16 @@ def to_mnist(image, invert="auto", *, thicken: bool = True, noise: float = 0.1) 
 
 def image_to_mnist(source, invert="auto", *, thicken: bool = True,
                    noise: float = 0.1) -> np.ndarray:
-    """:func:`load_image` then :func:`to_mnist`: a file/PIL image/array -> uint8 (28, 28)."""
-    return to_mnist(load_image(source), invert, thicken=thicken, noise=noise)
+    """:func:`load_image` then :func:`to_mnist`: a file/PIL image/array -> uint8 (28, 28).
+
+    An error about a file's content (blank, no digit) starts with the file's path."""
+    gray = load_image(source)
+    try:
+        return to_mnist(gray, invert, thicken=thicken, noise=noise)
+    except DigitImageError as exc:
+        if not isinstance(source, (str, os.PathLike)):
+            raise
+        raise DigitImageError(f"{Path(source)}: {exc}") from None
 
 
 # --------------------------------------------------------------------------- predicting
@@ -382,7 +441,8 @@ def _model_input(model, images: np.ndarray) -> np.ndarray:
     shape = tuple(model.input_shape[1:])
     if shape and shape != x.shape[1:]:
         if int(np.prod(shape)) != int(np.prod(x.shape[1:])):
-            raise ValueError(f"the model expects inputs of shape {shape}, not 28x28 images")
+            raise ValueError(f"the model expects {int(np.prod(shape))} input features per "
+                             f"sample (shape {shape}), but a 28x28 digit image has 784")
         x = x.reshape((len(x),) + shape)
     return x
 
@@ -402,6 +462,9 @@ def predict_digits(model, sources: Iterable | Sequence, invert="auto", *,
             results.append(DigitPrediction(name, image_to_mnist(src, invert, thicken=thicken)))
         except DigitImageError as exc:
             results.append(DigitPrediction(name, error=str(exc)))
+        except MemoryError:
+            results.append(DigitPrediction(name, error=f"{name}: not enough memory to process "
+                                                       "the image"))
     good = [r for r in results if r.ok]
     if good:
         probs = model.predict(_model_input(model, np.stack([r.image for r in good])), verbose=0)

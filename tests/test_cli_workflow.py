@@ -141,8 +141,9 @@ def test_predict_own_images(trained, mnist_data, tmp_path, capsys):
     assert all(0.1 <= float(p) <= 1.0 for _, _, p in lines)
     for p in paths:
         assert png_size(tmp_path / "shown" / f"{p.name}.prediction.png") == (850, 360)
-    assert main(["predict", str(trained["model"]), str(paths[0])]) == 0
-    assert main(["predict", str(trained["model"]), str(tmp_path / "nope.png")]) == 1
+    shown = ["--out", str(tmp_path / "shown")]
+    assert main(["predict", str(trained["model"]), str(paths[0]), *shown]) == 0
+    assert main(["predict", str(trained["model"]), str(tmp_path / "nope.png"), *shown]) == 1
     assert "no such file" in capsys.readouterr().err
 
 

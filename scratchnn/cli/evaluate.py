@@ -4,14 +4,16 @@ preprocessed the way the model was trained."""
 from __future__ import annotations
 
 from ..utils import to_categorical
-from .common import load_model_and_test_set
+from .common import HelpFormatter, load_model_and_test_set, positive_int
 
 
 def register(sub) -> None:
-    p = sub.add_parser("evaluate", help="evaluate a saved model on the MNIST test set")
+    p = sub.add_parser("evaluate", help="evaluate a saved model on the MNIST test set",
+                       formatter_class=HelpFormatter)
     p.add_argument("model", help="model file written by `scratchnn train --save`")
     p.add_argument("--data", default=None, help="folder with the MNIST files (default: search)")
-    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--batch-size", type=positive_int, default=32,
+                   help="examples per forward pass")
     p.set_defaults(func=run)
 
 

@@ -8,45 +8,51 @@ train/validation split), and the pixel statistics raw and after each preprocessi
 
 from __future__ import annotations
 
-import argparse
-from pathlib import Path
-
 import numpy as np
 
 from .. import plots
 from ..datastats import class_counts, describe, format_counts, format_stats, pixel_stats
-from ..utils import train_test_split
-from .common import PREPROCESSING, apply_preprocessing, fit_preprocessing, load_mnist
+from .common import (
+    PREPROCESSING,
+    HelpFormatter,
+    apply_preprocessing,
+    fit_preprocessing,
+    load_mnist,
+    non_negative_int,
+    positive_int,
+    prepare_output_dir,
+    validation_split,
+)
 
 RECIPE_NAMES = {"scale": "x/255", "l2": "L2 rows", "standardize": "standardized"}
 
 
 def register(sub) -> None:
     p = sub.add_parser("explore", help="shapes, class counts, sample digits and pixel statistics",
-                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                       formatter_class=HelpFormatter)
     p.add_argument("--data", default=None, help="folder with the MNIST files (default: search)")
-    p.add_argument("--out", default="figures/explore", help="folder for the PNG files")
-    p.add_argument("--samples", type=int, default=30, help="digits in the sample grid")
-    p.add_argument("--validation", type=int, default=12000,
+    p.add_argument("--out", default="figures/explore",
+                   help="folder for the PNG files (created if missing)")
+    p.add_argument("--samples", type=positive_int, default=30, help="digits in the sample grid")
+    p.add_argument("--validation", type=non_negative_int, default=12000,
                    help="size of the stratified validation split to show (0: none)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the split and the sample")
+    p.add_argument("--seed", type=non_negative_int, default=0,
+                   help="seed of the split and the sample")
     p.add_argument("--show", action="store_true", help="also open the figures in a window")
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
-    if args.samples < 1:
-        raise ValueError(f"--samples must be at least 1, got {args.samples}")
     (x_train, y_train), (x_test, y_test) = load_mnist(args.data)
     print(describe({"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}))
 
     counts = {"train": class_counts(y_train, 10), "test": class_counts(y_test, 10)}
     if args.validation:
-        _, _, y_tr, y_val = train_test_split(x_train[:, :1, :1], y_train,
-                                             test_size=args.validation, seed=args.seed,
-                                             stratify=True)
+        _, _, y_tr, y_val = validation_split(x_train[:, :1, :1], y_train, args.validation,
+                                             args.seed)
         counts[f"train part ({len(y_tr)})"] = class_counts(y_tr, 10)
         counts[f"validation ({len(y_val)})"] = class_counts(y_val, 10)
+    out = prepare_output_dir(args.out)
     print("\nExamples per class:")
     print(format_counts(counts))
 
@@ -61,7 +67,6 @@ def run(args) -> int:
     print("\nPixel values (standardization uses the training set's mean and std on both):")
     print(format_stats(stats))
 
-    out = Path(args.out)
     rng = np.random.default_rng(args.seed)
     pick = np.sort(rng.choice(len(x_train), size=min(args.samples, len(x_train)),
                               replace=False))

@@ -8,7 +8,7 @@ loss-vs-rate plot (log axis) to ``--out``.
 
 from __future__ import annotations
 
-import argparse
+from pathlib import Path
 
 from .. import optimizers
 from ..lr_finder import find_learning_rate
@@ -16,42 +16,63 @@ from ..seeding import set_random_seed
 from ..utils import to_categorical
 from .common import (
     PREPROCESSING,
+    HelpFormatter,
     add_network_args,
     apply_preprocessing,
+    check_output_file,
     fit_preprocessing,
     load_mnist,
+    non_negative_int,
+    positive_float,
+    positive_int,
+    prepare_output_dir,
 )
 from .train import build_model
 
 
 def register(sub) -> None:
     p = sub.add_parser("lrfind", help="learning-rate finder: loss against an exponential lr sweep",
-                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                       formatter_class=HelpFormatter)
     add_network_args(p, default_hidden=[512], hidden_example="4 4", sgd_options=False)
-    p.add_argument("--preprocess", default="scale", choices=PREPROCESSING)
-    p.add_argument("--start", type=float, default=1e-4, help="first learning rate")
-    p.add_argument("--steps-per-decade", type=float, default=20.0,
+    p.add_argument("--preprocess", default="scale", choices=PREPROCESSING,
+                   help="pixel preprocessing recipe")
+    p.add_argument("--start", type=positive_float, default=1e-4, help="first learning rate")
+    p.add_argument("--steps-per-decade", type=positive_float, default=20.0,
                    help="steps per factor of 10: lr = start * 10**(step/steps_per_decade)")
-    p.add_argument("--max-lr", type=float, default=10.0, help="stop the sweep past this rate")
+    p.add_argument("--max-lr", type=positive_float, default=10.0,
+                   help="stop the sweep past this rate (must exceed --start)")
     p.add_argument("--per-epoch", action="store_true",
                    help="one learning rate per epoch (LearningRateScheduler), as in tutorials")
-    p.add_argument("--epochs", type=int, default=None,
+    p.add_argument("--epochs", type=positive_int, default=None,
                    help="epochs of a --per-epoch sweep (default: enough to reach --max-lr)")
-    p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--limit", type=int, default=None, help="use the first N training images")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--dtype", default="float32", choices=["float32", "float64"])
+    p.add_argument("--batch-size", type=positive_int, default=32,
+                   help="examples per gradient step")
+    p.add_argument("--limit", type=positive_int, default=None,
+                   help="use the first N training images (default: all)")
+    p.add_argument("--seed", type=non_negative_int, default=0,
+                   help="seed of initialization and shuffling")
+    p.add_argument("--dtype", default="float32", choices=["float32", "float64"],
+                   help="floating-point type of weights and data")
     p.add_argument("--data", default=None, help="folder with the MNIST files (default: search)")
-    p.add_argument("--out", default="figures/lr_finder.png", help="PNG file for the plot")
+    p.add_argument("--out", default="figures/lr_finder.png",
+                   help="PNG file for the plot (its folder is created if missing)")
     p.add_argument("--show", action="store_true", help="also open the figure in a window")
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
+    if args.max_lr <= args.start:
+        raise ValueError(f"--max-lr ({args.max_lr:g}) must be larger than --start "
+                         f"({args.start:g})")
+    if args.epochs is not None and not args.per_epoch:
+        raise ValueError("--epochs applies to a --per-epoch sweep; add --per-epoch or drop it")
+    if Path(args.out).suffix.lower() != ".png":
+        raise ValueError(f"--out: the plot is written as PNG; give a file name ending in "
+                         f".png, got {args.out}")
+    prepare_output_dir(str(Path(args.out).parent))
+    check_output_file(args.out, "--out")
     set_random_seed(args.seed)
-    (x_train, y_train), _ = load_mnist(args.data)
-    if args.limit:
-        x_train, y_train = x_train[: args.limit], y_train[: args.limit]
+    (x_train, y_train), _ = load_mnist(args.data, args.limit)
     recipe = fit_preprocessing(args.preprocess, x_train)
     x = apply_preprocessing(recipe, x_train, args.dtype)
     model = build_model(args.hidden, args.activation, args.dtype)

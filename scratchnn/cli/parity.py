@@ -12,22 +12,24 @@ TensorFlow is imported only when the command runs (through the sibling package `
 
 from __future__ import annotations
 
-import argparse
 import sys
 
-from .common import add_network_args
+from .common import HelpFormatter, add_network_args, non_negative_int, positive_int
 
 
 def register(sub) -> None:
     p = sub.add_parser("parity", help="compare scratchnn with TensorFlow/Keras, number by number",
-                       formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+                       formatter_class=HelpFormatter,
                        description=__doc__.split("\n\n")[1])
     add_network_args(p, default_hidden=[128])
     p.add_argument("--nesterov", action="store_true", help="SGD with Nesterov momentum")
-    p.add_argument("--dtype", default="float32", choices=["float32", "float64"])
-    p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--steps", type=int, default=50, help="training steps to compare")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--dtype", default="float32", choices=["float32", "float64"],
+                   help="floating-point type of both frameworks")
+    p.add_argument("--batch-size", type=positive_int, default=32,
+                   help="examples per training step")
+    p.add_argument("--steps", type=positive_int, default=50, help="training steps to compare")
+    p.add_argument("--seed", type=non_negative_int, default=0,
+                   help="seed of the weights, data and batch order")
     p.add_argument("--mnist", action="store_true", help="use MNIST instead of random data")
     p.add_argument("--data", default=None, help="folder with the MNIST files (default: search)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")

@@ -9,25 +9,33 @@ test sample beside it) into ``--out``.
 
 from __future__ import annotations
 
-import argparse
-
 from ..evaluation import evaluate_classifier
-from .common import load_model_and_test_set
+from .common import (
+    HelpFormatter,
+    load_model_and_test_set,
+    non_negative_int,
+    positive_int,
+    prepare_output_dir,
+)
 
 
 def register(sub) -> None:
     p = sub.add_parser("report", help="confusion matrix, per-class scores and prediction "
                                       "pictures for a saved model",
-                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                       formatter_class=HelpFormatter)
     p.add_argument("model", help="model file written by `scratchnn train --save`")
     p.add_argument("--data", default=None, help="folder with the MNIST files (default: search)")
-    p.add_argument("--out", default="figures/report", help="folder for the PNG files")
-    p.add_argument("--sample", type=int, default=0,
+    p.add_argument("--out", default="figures/report",
+                   help="folder for the PNG files (created if missing)")
+    p.add_argument("--sample", type=non_negative_int, default=0,
                    help="test sample whose probabilities are drawn")
-    p.add_argument("--grid", type=int, default=25, help="digits in the prediction grids")
-    p.add_argument("--top", type=int, default=5, help="most-confused pairs to list")
-    p.add_argument("--seed", type=int, default=0, help="seed of the random prediction grid")
-    p.add_argument("--batch-size", type=int, default=256)
+    p.add_argument("--grid", type=positive_int, default=25,
+                   help="digits in the prediction grids")
+    p.add_argument("--top", type=positive_int, default=5, help="most-confused pairs to list")
+    p.add_argument("--seed", type=non_negative_int, default=0,
+                   help="seed of the random prediction grid")
+    p.add_argument("--batch-size", type=positive_int, default=256,
+                   help="examples per forward pass")
     p.add_argument("--show", action="store_true", help="also open the figures in a window")
     p.set_defaults(func=run)
 
@@ -36,8 +44,7 @@ def run(args) -> int:
     model, x, x_test, y_test = load_model_and_test_set(args.model, args.data)
     if not 0 <= args.sample < len(x_test):
         raise ValueError(f"--sample must be in 0..{len(x_test) - 1}, got {args.sample}")
-    if args.grid < 1:
-        raise ValueError(f"--grid must be at least 1, got {args.grid}")
+    prepare_output_dir(args.out)
     report = evaluate_classifier(model, x, y_test, batch_size=args.batch_size,
                                  top_pairs=args.top)
     print(report.format())

@@ -6,7 +6,6 @@ Dense(10, softmax), Adam, pixels/255, 10 epochs, batch 32.
 
 from __future__ import annotations
 
-import argparse
 import time
 
 from ..config import resolve_dtype
@@ -16,31 +15,45 @@ from ..seeding import set_random_seed
 from ..utils import to_categorical
 from .common import (
     PREPROCESSING,
+    HelpFormatter,
     add_network_args,
     apply_preprocessing,
+    check_output_file,
     fit_preprocessing,
+    fraction_in_0_1,
     load_mnist,
     make_optimizer,
+    positive_int,
+    seed_or_random,
 )
 
 
 def register(sub) -> None:
     p = sub.add_parser("train", help="train a network on MNIST and report test accuracy",
-                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                       formatter_class=HelpFormatter)
     add_network_args(p, default_hidden=[512])
-    p.add_argument("--epochs", type=int, default=10)
-    p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--seed", type=int, default=0,
+    p.add_argument("--epochs", type=positive_int, default=10, help="passes over the training set")
+    p.add_argument("--batch-size", type=positive_int, default=32,
+                   help="examples per gradient step")
+    p.add_argument("--seed", type=seed_or_random, default=0,
                    help="seed for initialization and shuffling: the same command gives the same "
                         "numbers (pass -1 for a fresh random seed)")
-    p.add_argument("--preprocess", default="scale", choices=PREPROCESSING)
-    p.add_argument("--validation-split", type=float, default=0.0)
-    p.add_argument("--dtype", default="float32", choices=["float32", "float64"])
+    p.add_argument("--preprocess", default="scale", choices=PREPROCESSING,
+                   help="pixels/255 (scale), unit-length rows (l2) or (x - mean)/std "
+                        "with the training set's statistics (standardize)")
+    p.add_argument("--validation-split", type=fraction_in_0_1, default=0.0,
+                   help="fraction of the training set held out for validation, in [0, 1)")
+    p.add_argument("--dtype", default="float32", choices=["float32", "float64"],
+                   help="floating-point type of weights and data")
     p.add_argument("--data", default=None, help="folder with the MNIST files (default: search)")
-    p.add_argument("--limit", type=int, default=None,
-                   help="use only the first N training images (quick runs)")
-    p.add_argument("--save", default=None, help="save the trained model to this .npz file")
-    p.add_argument("--verbose", type=int, default=None, choices=[0, 1, 2])
+    p.add_argument("--limit", type=positive_int, default=None,
+                   help="use only the first N training images (quick runs; default: all)")
+    p.add_argument("--save", default=None,
+                   help="save the trained model to this .npz file (its folder is checked "
+                        "before training)")
+    p.add_argument("--verbose", type=int, default=None, choices=[0, 1, 2],
+                   help="0 silent, 1 progress bar, 2 one line per epoch (default: 1 in a "
+                        "terminal, else 2)")
     p.set_defaults(func=run)
 
 
@@ -52,11 +65,10 @@ def build_model(hidden: list[int], activation: str, dtype: str) -> Sequential:
 
 
 def run(args) -> int:
+    check_output_file(args.save, "--save")
     if args.seed >= 0:
         set_random_seed(args.seed)
-    (x_train, y_train), (x_test, y_test) = load_mnist(args.data)
-    if args.limit:
-        x_train, y_train = x_train[: args.limit], y_train[: args.limit]
+    (x_train, y_train), (x_test, y_test) = load_mnist(args.data, args.limit)
     recipe = fit_preprocessing(args.preprocess, x_train)
     dtype = resolve_dtype(args.dtype)
     x_train = apply_preprocessing(recipe, x_train, dtype)

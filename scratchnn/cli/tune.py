@@ -13,21 +13,32 @@ scores.  ``--save-best`` saves the run with the best validation accuracy (with i
 
 from __future__ import annotations
 
-import argparse
 import itertools
 import json
 import time
-from pathlib import Path
 
 import numpy as np
 
 from .. import optimizers, plots
 from ..seeding import set_random_seed
-from ..utils import to_categorical, train_test_split
-from .common import PREPROCESSING, apply_preprocessing, fit_preprocessing, load_mnist
+from ..utils import to_categorical
+from .common import (
+    DEFAULT_LR,
+    HIDDEN_ACTIVATIONS,
+    PREPROCESSING,
+    HelpFormatter,
+    apply_preprocessing,
+    check_output_file,
+    count_or_fraction,
+    fit_preprocessing,
+    load_mnist,
+    non_negative_int,
+    positive_float,
+    positive_int,
+    prepare_output_dir,
+    validation_split,
+)
 from .train import build_model
-
-DEFAULT_LR = {"adam": 0.001, "sgd": 0.01}
 
 
 def parse_hidden(spec: str) -> list[int]:
@@ -47,25 +58,34 @@ def parse_hidden(spec: str) -> list[int]:
 def register(sub) -> None:
     p = sub.add_parser("tune", help="train configurations with validation data, plot and "
                                     "compare their learning curves",
-                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                       formatter_class=HelpFormatter)
     p.add_argument("--hidden", nargs="+", default=["512"],
                    help="one or more architectures, each like 512 or 128,128")
-    p.add_argument("--optimizer", nargs="+", default=["adam"], choices=["adam", "sgd"])
-    p.add_argument("--lr", type=float, nargs="+", default=None,
+    p.add_argument("--optimizer", nargs="+", default=["adam"], choices=["adam", "sgd"],
+                   help="optimizers to try")
+    p.add_argument("--lr", type=positive_float, nargs="+", default=None,
                    help="learning rates to try (default: 0.001 for adam, 0.01 for sgd)")
-    p.add_argument("--preprocess", nargs="+", default=["scale"], choices=PREPROCESSING)
-    p.add_argument("--activation", default="relu", choices=["relu", "sigmoid", "tanh", "linear"])
-    p.add_argument("--epochs", type=int, default=5)
-    p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--validation", type=float, default=12000,
-                   help="validation examples (count, or fraction if < 1), stratified")
-    p.add_argument("--limit", type=int, default=None, help="use the first N training images")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--dtype", default="float32", choices=["float32", "float64"])
+    p.add_argument("--preprocess", nargs="+", default=["scale"], choices=PREPROCESSING,
+                   help="preprocessing recipes to try")
+    p.add_argument("--activation", default="relu", choices=HIDDEN_ACTIVATIONS,
+                   help="activation of the hidden layers")
+    p.add_argument("--epochs", type=positive_int, default=5, help="epochs per run")
+    p.add_argument("--batch-size", type=positive_int, default=32,
+                   help="examples per gradient step")
+    p.add_argument("--validation", type=count_or_fraction, default=12000,
+                   help="validation examples (a count, or a fraction if < 1), stratified")
+    p.add_argument("--limit", type=positive_int, default=None,
+                   help="use the first N training images (default: all)")
+    p.add_argument("--seed", type=non_negative_int, default=0,
+                   help="seed of the split, initialization and shuffling")
+    p.add_argument("--dtype", default="float32", choices=["float32", "float64"],
+                   help="floating-point type of weights and data")
     p.add_argument("--data", default=None, help="folder with the MNIST files (default: search)")
-    p.add_argument("--out", default="figures/tune", help="folder for the PNG and JSON files")
+    p.add_argument("--out", default="figures/tune",
+                   help="folder for the PNG and JSON files (created if missing)")
     p.add_argument("--save-best", default=None,
-                   help="save the run with the best validation accuracy to this .npz file")
+                   help="save the run with the best validation accuracy to this .npz file "
+                        "(its folder is checked before training)")
     p.add_argument("--show", action="store_true", help="also open the figures in a window")
     p.set_defaults(func=run)
 
@@ -76,22 +96,17 @@ def _label(hidden: list[int], opt: str, lr: float, prep: str) -> str:
 
 
 def run(args) -> int:
-    if args.epochs < 1:
-        raise ValueError(f"--epochs must be at least 1, got {args.epochs}")
     hiddens = [parse_hidden(h) for h in args.hidden]
-    (x_all, y_all), (x_test, y_test) = load_mnist(args.data)
-    if args.limit:
-        x_all, y_all = x_all[: args.limit], y_all[: args.limit]
-    val = int(args.validation) if args.validation >= 1 else float(args.validation)
-    x_tr, x_val, y_tr, y_val = train_test_split(x_all, y_all, test_size=val, seed=args.seed,
-                                                stratify=True)
+    check_output_file(args.save_best, "--save-best")
+    (x_all, y_all), (x_test, y_test) = load_mnist(args.data, args.limit)
+    x_tr, x_val, y_tr, y_val = validation_split(x_all, y_all, args.validation, args.seed)
+    out = prepare_output_dir(args.out)
     print(f"Stratified split: {len(x_tr)} training / {len(x_val)} validation examples")
 
     combos = []
     for hidden, opt, prep in itertools.product(hiddens, args.optimizer, args.preprocess):
         for lr in (args.lr or [DEFAULT_LR[opt]]):
             combos.append((hidden, opt, lr, prep))
-    out = Path(args.out)
     histories, results = {}, []
     for n, (hidden, opt_name, lr, prep) in enumerate(combos, start=1):
         label = _label(hidden, opt_name, lr, prep)
