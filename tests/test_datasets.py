@@ -285,9 +285,10 @@ def test_search_order_and_every_location(tmp_path, monkeypatch, isolated):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "kh"))
     assert_same(load_data(tmp_path / "explicit"), sets["path"])
-    # An existing path without MNIST falls through to the next places.
+    # An explicit path is authoritative: one without MNIST is an error, never a fallback.
     (tmp_path / "empty").mkdir()
-    assert_same(load_data(tmp_path / "empty"), sets["data_sub"])
+    with pytest.raises(MnistNotFoundError, match="explicit path"):
+        load_data(tmp_path / "empty")
     assert_same(load_data(), sets["data_sub"])
     monkeypatch.setenv("SCRATCHNN_DATA", str(tmp_path / "data2"))
     assert_same(load_data(), sets["data_root"])
@@ -308,14 +309,16 @@ def test_not_found_lists_every_place_and_how_to_fix(tmp_path, monkeypatch, isola
     home = isolated
     (tmp_path / "p").mkdir()
     monkeypatch.setenv("SCRATCHNN_DATA", str(tmp_path / "data"))
-    with pytest.raises(MnistNotFoundError) as info:
+    with pytest.raises(MnistNotFoundError) as explicit:
         load_data(tmp_path / "p")
+    msg = str(explicit.value)
+    assert str(tmp_path / "p") in msg and str(tmp_path / "p" / "mnist") in msg
+    assert str(tmp_path / "data") not in msg  # the explicit path was the only place searched
+    with pytest.raises(MnistNotFoundError) as info:
+        load_data()
     msg = str(info.value)
     assert isinstance(info.value, FileNotFoundError)
     for place in [
-        tmp_path / "p",
-        tmp_path / "p" / "mnist",
-        tmp_path / "data" / "mnist",
         tmp_path / "data",
         home / ".cache" / "scratchnn" / "mnist",
         home / ".keras" / "datasets" / "mnist.npz",

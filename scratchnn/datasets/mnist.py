@@ -11,8 +11,8 @@ Where the data is looked for, in order (the first complete copy wins):
    raw or ``.gz``) or ``mnist.npz``; or a directory with such a ``mnist/`` subfolder; or the
    path of a Keras-style ``.npz`` file (keys ``x_train, y_train, x_test, y_test``). An
    explicit ``path`` is authoritative for what it holds: a folder with only some of the four
-   files is an error naming the missing ones, never completed from the places below (a folder
-   with none of them is skipped, and listed in the not-found error).
+   files is an error naming the missing ones, and a folder with none of them is an error too:
+   it is never completed from, or replaced by, the places below.
 2. ``$SCRATCHNN_DATA/mnist/`` and ``$SCRATCHNN_DATA`` itself (which must be a folder).
 3. The cache directory :func:`cache_dir`: ``$SCRATCHNN_CACHE/mnist``, else
    ``$XDG_CACHE_HOME/scratchnn/mnist``, else ``~/.cache/scratchnn/mnist``.
@@ -574,6 +574,16 @@ def _incomplete_error(place: Path, absent: _Absent) -> MnistNotFoundError:
     )
 
 
+def _explicit_absent_error(path: Path, looked: Sequence[str]) -> MnistNotFoundError:
+    return MnistNotFoundError(
+        f"No MNIST at the explicit path {path}. Looked in:\n  " + "\n  ".join(looked)
+        + f"\nAn explicit path is used as given, not replaced by other locations: pass path=... "
+        f"{_CLI_HINT} pointing at a folder with the four IDX files (raw or .gz) or {NPZ_NAME}, "
+        f"or at an .npz file.",
+        searched=list(looked),
+    )
+
+
 def _not_found_message(looked: Sequence[str], download_note: str, target: Path) -> str:
     return (
         "MNIST not found. Looked in:\n  " + "\n  ".join(looked) + f"\nand {download_note}.\n"
@@ -593,7 +603,9 @@ def _find(path: Path | None) -> tuple[tuple[str, Path | dict[str, Path]] | None,
     looked: list[str] = []
     for place in _places(path):
         if not place.explicit:
-            _check_data_env()  # only once path= (if any) has been searched
+            if path is not None:  # path= is authoritative: no fallback to other places
+                raise _explicit_absent_error(path, looked)
+            _check_data_env()
         found = _locate(place)
         if not isinstance(found, _Absent):
             return found, looked
