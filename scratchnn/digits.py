@@ -11,8 +11,9 @@ background.  :func:`to_mnist` repeats those steps on an image of any size and po
    side exceeds :data:`MAX_SIDE` are shrunk while decoding by an integer factor ``k``
    (JPEG: the decoder's 1/2, 1/4, 1/8 draft scales; then ``k x k`` box averages), so a
    12-megapixel photo costs what a 1-megapixel one does; the digit is cropped and shrunk to
-   20x20 anyway.  Files over Pillow's decompression-bomb limit (``Image.MAX_IMAGE_PIXELS``,
-   about 89 megapixels) are refused with an error naming the file and its size.
+   20x20 anyway.  Files over Pillow's decompression-bomb limit (twice
+   ``Image.MAX_IMAGE_PIXELS``, about 179 megapixels) are refused with an error naming the file
+   and its size.
 2. **Polarity**: the background level ``b`` is the median of the image border.  If ``b`` lies
    nearer the bright end of the image's range, the image is dark-on-light and is inverted
    (``255 - x``), so ink is bright as in MNIST.
@@ -167,16 +168,16 @@ def _pil_to_gray(img, name: str) -> np.ndarray:
 
 
 def _open_image(path: Path):
-    """``Image.open(path)``, refusing files over Pillow's decompression-bomb limit (a warning
-    above ``Image.MAX_IMAGE_PIXELS``, an error above twice that) with a DigitImageError that
-    names the file and its size."""
+    """``Image.open(path)``, refusing files over Pillow's decompression-bomb limit (twice
+    ``Image.MAX_IMAGE_PIXELS``, about 179 megapixels) with a DigitImageError that names the
+    file and its size.  Images between the warning limit and that are decoded (and shrunk)."""
     from PIL import Image
 
     with warnings.catch_warnings():
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
         try:
             return Image.open(path)
-        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        except Image.DecompressionBombError as exc:
             found = re.search(r"\((\d+) pixels\) exceeds limit of (\d+)", str(exc))
             size = (f"{int(found.group(1)):,} pixels, over the {int(found.group(2)):,}-pixel "
                     "limit" if found else str(exc))
