@@ -50,9 +50,6 @@ from ._args import (
 )
 from .seeding import rng_from
 
-_HINT = ("Lower the learning rate, check the inputs are scaled, or pass "
-         "callbacks=[TerminateOnNaN()] to stop quietly.")
-
 
 class NonFiniteLossError(FloatingPointError):
     """Raised by ``fit`` when the training loss, or a parameter after an update, becomes NaN or
@@ -68,7 +65,7 @@ class NonFiniteLossError(FloatingPointError):
 
 class TrainStep(NamedTuple):
     """What :func:`fit_steps` yields after each optimizer step (0-based ``epoch``/``batch``);
-    ``logs`` are the running epoch means passed to ``on_train_batch_end``."""
+    ``logs`` is a copy of the running epoch means passed to ``on_train_batch_end``."""
 
     epoch: int
     batch: int
@@ -254,22 +251,24 @@ def _train_epoch(model, batches, epoch: int, cbs, loss_spec
         if not params_finite(model._flat_params):
             logs = {"loss": math.nan}  # the loss at the new weights: training diverged
             _stop_or_raise(model, cbs, step, logs, "The weights became NaN or infinite in the "
-                           f"update at epoch {epoch + 1}, batch {step + 1} (the loss before it "
-                           f"was {loss:.6g}; an optimizer epsilon of 0 can also do this).")
-            yield TrainStep(epoch, step, logs)
+                           f"update at epoch {epoch + 1}, batch {step + 1} (the batch loss "
+                           f"before it was {loss:.6g}).", "an optimizer epsilon > 0, ")
+            yield TrainStep(epoch, step, dict(logs))
             break
         mean.add(loss, model._metric_values(yb, y_pred), len(xb))
         logs = mean.logs()
         cbs.on_train_batch_end(step, logs)
-        yield TrainStep(epoch, step, logs)
+        yield TrainStep(epoch, step, dict(logs))
         if model.stop_training:
             break
     return logs, mean.seen
 
 
-def _stop_or_raise(model, cbs, step: int, logs: dict, message: str) -> None:
+def _stop_or_raise(model, cbs, step: int, logs: dict, message: str, check: str = "") -> None:
     """Report a diverged step to the callbacks; unless one stops training
     (``TerminateOnNaN``), raise :class:`NonFiniteLossError` with ``message``."""
     cbs.on_train_batch_end(step, logs)
     if not model.stop_training:
-        raise NonFiniteLossError(f"{message} {_HINT}", model.history)
+        raise NonFiniteLossError(
+            f"{message} Lower the learning rate, check the inputs are scaled, {check}or pass "
+            "callbacks=[TerminateOnNaN()] to stop quietly.", model.history)
