@@ -255,7 +255,10 @@ class Sequential:
 
     # -- training -----------------------------------------------------------------------------
     def train_on_batch(self, x, y) -> float | list[float]:
-        """One optimizer step on one batch; returns [loss, *metrics] for that batch."""
+        """One optimizer step on one batch; returns [loss, *metrics] for that batch.
+
+        Unlike ``fit`` (and like Keras) it does not stop on non-finite values: a NaN or
+        infinite loss is returned as is, for the caller to act on (``lr_finder`` does)."""
         self._require_compiled("train_on_batch")
         x, y = self._prepare_xy(x, y)
         self._set_input_grad(False)
@@ -272,6 +275,7 @@ class Sequential:
         changes.  For studying the math and for parity tests against ``tf.GradientTape``.
         """
         self._require_compiled("compute_gradients")
+        return_input_grad = check_bool(return_input_grad, "return_input_grad")
         x, y = self._prepare_xy(x, y)
         self._set_input_grad(True)
         fused = self._fused

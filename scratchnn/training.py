@@ -252,7 +252,7 @@ def _train_epoch(model, batches, epoch: int, cbs, loss_spec
             logs = {"loss": math.nan}  # the loss at the new weights: training diverged
             _stop_or_raise(model, cbs, step, logs, "The weights became NaN or infinite in the "
                            f"update at epoch {epoch + 1}, batch {step + 1} (the batch loss "
-                           f"before it was {loss:.6g}).", "an optimizer epsilon > 0, ")
+                           f"before it was {loss:.6g}).", "use an optimizer epsilon > 0, ")
             yield TrainStep(epoch, step, dict(logs))
             break
         mean.add(loss, model._metric_values(yb, y_pred), len(xb))

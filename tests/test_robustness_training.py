@@ -203,6 +203,8 @@ def test_fit_names_the_bad_argument_and_trains_nothing(kwargs, error, name):
     (lambda m: m.test_on_batch(X, None), ValueError, "y is missing"),
     (lambda m: m.train_on_batch(X, None), ValueError, "y is missing"),
     (lambda m: m.train_on_batch(X[:, :3], Y), ValueError, r"x has per-sample shape \(3,\)"),
+    (lambda m: m.compute_gradients(X, Y, return_input_grad="yes"), TypeError,
+     "return_input_grad"),
     (lambda m: m.compile(5, "mse"), TypeError, "optimizer must be one of"),
     (lambda m: m.compile("adam", "mse", metrics=5), TypeError, "metrics must be a list"),
 ])
