@@ -1,10 +1,18 @@
 """Callbacks, with Keras's names and hooks.
 
-``fit`` calls, on every callback: ``set_model(model)``, ``on_train_begin(logs)``, then per epoch
+``fit`` calls, on every callback: ``set_model(model)``, ``check_log_keys(keys)`` (scratchnn's
+addition: the keys the epoch logs will hold, so that a callback needing a missing one can say
+so before training starts), ``on_train_begin(logs)``, then per epoch
 ``on_epoch_begin(epoch, logs)``, per batch ``on_train_batch_begin/end(batch, logs)``, and
 ``on_epoch_end(epoch, logs)`` with the epoch's ``loss``, metrics and ``val_*`` entries; finally
 ``on_train_end(logs)``.  Setting ``model.stop_training = True`` ends training after the current
-batch (or epoch).
+batch (or epoch).  :class:`CallbackList` does the calling.
+
+Missing log keys: a ``ModelCheckpoint`` whose ``filepath`` uses a key that ``fit`` will not log
+(e.g. ``{val_loss}`` without validation data) raises ``ValueError`` before the first epoch; a
+``monitor`` that will not be logged (``EarlyStopping``, ``ModelCheckpoint(save_best_only=True)``)
+gives a ``UserWarning`` then, as Keras warns (a callback earlier in the list may still add it
+to the logs: declare such keys in its ``adds_log_keys``).
 """
 
 from __future__ import annotations
@@ -12,20 +20,35 @@ from __future__ import annotations
 import inspect
 import math
 import os
+import string
 import sys
 import time
+import warnings
+from collections.abc import Iterable
 
 import numpy as np
+
+from ._args import check_bool, check_int, check_real
+
+_HOOKS = ("set_model", "on_train_begin", "on_train_end", "on_epoch_begin", "on_epoch_end",
+          "on_train_batch_begin", "on_train_batch_end")
 
 
 class Callback:
     """Base class; every hook is a no-op."""
+
+    #: Keys this callback writes into the epoch logs (``fit`` counts them as logged).
+    adds_log_keys: tuple[str, ...] = ()
 
     def __init__(self):
         self.model = None
 
     def set_model(self, model) -> None:
         self.model = model
+
+    def check_log_keys(self, keys: frozenset[str]) -> None:
+        """Called before training with every key the epoch logs will hold; raise or warn here
+        if the callback needs one that will never be there."""
 
     def on_train_begin(self, logs=None): ...
 
@@ -38,6 +61,71 @@ class Callback:
     def on_train_batch_begin(self, batch: int, logs=None): ...
 
     def on_train_batch_end(self, batch: int, logs=None): ...
+
+
+class CallbackList:
+    """Callbacks called in order, each hook on every callback with the same ``logs`` dict (so
+    a callback sees what an earlier one added, as in Keras)."""
+
+    def __init__(self, callbacks: Iterable, model):
+        self.callbacks = list(callbacks)
+        for cb in self.callbacks:
+            cb.set_model(model)
+
+    @staticmethod
+    def validate(callbacks) -> list:
+        """``fit``'s ``callbacks`` argument as a list, or a ``TypeError`` naming the problem."""
+        if callbacks is None:
+            return []
+        if not isinstance(callbacks, (list, tuple)):
+            raise TypeError(f"callbacks must be a list of callbacks, got "
+                            f"{type(callbacks).__name__} (wrap a single one: callbacks=[cb])")
+        for i, cb in enumerate(callbacks):
+            missing = [h for h in _HOOKS if not callable(getattr(cb, h, None))]
+            if missing:
+                raise TypeError(f"callbacks[{i}] is not a callback ({type(cb).__name__} lacks "
+                                f"{', '.join(missing)}); subclass scratchnn.callbacks.Callback")
+        return list(callbacks)
+
+    def check_log_keys(self, keys: Iterable[str]) -> None:
+        """Tell every callback which keys the epoch logs will hold (see the module doc)."""
+        logged = set(keys)
+        for cb in self.callbacks:
+            logged.update(getattr(cb, "adds_log_keys", ()))
+        for cb in self.callbacks:
+            check = getattr(cb, "check_log_keys", None)
+            if check is not None:
+                check(frozenset(logged))
+
+    def on_train_begin(self, logs=None):
+        self._call("on_train_begin", logs)
+
+    def on_train_end(self, logs=None):
+        self._call("on_train_end", logs)
+
+    def on_epoch_begin(self, epoch: int, logs=None):
+        self._call("on_epoch_begin", epoch, logs)
+
+    def on_epoch_end(self, epoch: int, logs=None):
+        self._call("on_epoch_end", epoch, logs)
+
+    def on_train_batch_begin(self, batch: int, logs=None):
+        self._call("on_train_batch_begin", batch, logs)
+
+    def on_train_batch_end(self, batch: int, logs=None):
+        self._call("on_train_batch_end", batch, logs)
+
+    def _call(self, hook: str, *args) -> None:
+        for cb in self.callbacks:
+            getattr(cb, hook)(*args)
+
+
+def _warn_unless_logged(owner: str, monitor: str, keys: frozenset[str]) -> None:
+    if monitor not in keys:
+        hint = (" (pass validation_data or validation_split to fit)"
+                if monitor.startswith("val_") else "")
+        warnings.warn(f"{owner}: monitor {monitor!r} will not be in the epoch logs{hint}; fit "
+                      f"will log {', '.join(sorted(keys))}", UserWarning, stacklevel=2)
 
 
 class History(Callback):
@@ -68,8 +156,13 @@ class LearningRateScheduler(Callback):
     ``learning_rate`` at the end of the epoch.
     """
 
+    adds_log_keys = ("learning_rate",)
+
     def __init__(self, schedule, verbose: int = 0):
         super().__init__()
+        if not callable(schedule):
+            raise TypeError(f"schedule must be a function schedule(epoch[, lr]) -> lr, got "
+                            f"{schedule!r}")
         self.schedule = schedule
         self.verbose = verbose
         try:
@@ -106,6 +199,31 @@ def _monitor_op(monitor: str, mode: str):
     return mode
 
 
+def _check_monitor(monitor) -> str:
+    if not isinstance(monitor, str) or not monitor:
+        raise TypeError(f"monitor must be the name of a logged value (e.g. 'val_loss'), got "
+                        f"{monitor!r}")
+    return monitor
+
+
+def _format_fields(filepath: str) -> set[str]:
+    """The log keys a ``ModelCheckpoint`` filepath refers to, e.g. ``{'epoch', 'val_loss'}``."""
+    try:
+        parsed = list(string.Formatter().parse(filepath))
+    except ValueError as exc:
+        raise ValueError(f"filepath {filepath!r} is not a valid format string: {exc}") from None
+    fields = set()
+    for _, field, _, _ in parsed:
+        if field is None:
+            continue
+        key = field.split(".")[0].split("[")[0]
+        if not key or key.isdigit():
+            raise ValueError(f"filepath {filepath!r} has a positional field {{{field}}}; name "
+                             f"a key instead, e.g. {{epoch:02d}} or {{val_loss:.4f}}")
+        fields.add(key)
+    return fields
+
+
 class EarlyStopping(Callback):
     """Stop when ``monitor`` has not improved by more than ``min_delta`` for ``patience`` epochs.
 
@@ -117,12 +235,17 @@ class EarlyStopping(Callback):
                  verbose: int = 0, mode: str = "auto", baseline: float | None = None,
                  restore_best_weights: bool = False, start_from_epoch: int = 0):
         super().__init__()
-        self.monitor, self.patience, self.verbose = monitor, int(patience), verbose
+        self.monitor, self.verbose = _check_monitor(monitor), verbose
+        self.patience = check_int(patience, "patience", 0)
         self.mode = _monitor_op(monitor, mode)
-        self.min_delta = abs(float(min_delta))
-        self.baseline, self.restore_best_weights = baseline, restore_best_weights
-        self.start_from_epoch = start_from_epoch
+        self.min_delta = abs(check_real(min_delta, "min_delta"))
+        self.baseline = None if baseline is None else check_real(baseline, "baseline")
+        self.restore_best_weights = check_bool(restore_best_weights, "restore_best_weights")
+        self.start_from_epoch = check_int(start_from_epoch, "start_from_epoch", 0)
         self.stopped_epoch = 0
+
+    def check_log_keys(self, keys):
+        _warn_unless_logged("EarlyStopping", self.monitor, keys)
 
     def _better(self, value, reference) -> bool:
         if reference is None:
@@ -174,10 +297,33 @@ class ModelCheckpoint(Callback):
                  save_best_only: bool = False, mode: str = "auto",
                  save_weights_only: bool = False):
         super().__init__()
-        self.filepath, self.monitor, self.verbose = os.fspath(filepath), monitor, verbose
-        self.save_best_only, self.save_weights_only = save_best_only, save_weights_only
+        if not isinstance(filepath, (str, os.PathLike)):
+            raise TypeError(f"filepath must be a str or path, got {filepath!r}")
+        self.filepath, self.verbose = os.fspath(filepath), verbose
+        self.monitor = _check_monitor(monitor)
+        self.save_best_only = check_bool(save_best_only, "save_best_only")
+        self.save_weights_only = check_bool(save_weights_only, "save_weights_only")
         self.mode = _monitor_op(monitor, mode)
+        self._fields = _format_fields(self.filepath)
         self.best = None
+
+    def check_log_keys(self, keys):
+        """Fail before training if ``filepath`` names a key the logs will not hold."""
+        missing = sorted(self._fields - keys - {"epoch"})
+        if missing:
+            hint = (" (pass validation_data or validation_split to fit)"
+                    if any(k.startswith("val_") for k in missing) else "")
+            raise ValueError(
+                f"ModelCheckpoint: filepath {self.filepath!r} uses {{{missing[0]}}}, which fit "
+                f"will not log{hint}; it can use epoch and the logged keys: "
+                f"{', '.join(sorted(keys))}")
+        try:
+            self.filepath.format(epoch=1, **{k: 0.0 for k in keys})
+        except (ValueError, TypeError, KeyError, IndexError) as exc:
+            raise ValueError(f"ModelCheckpoint: cannot format filepath {self.filepath!r} with "
+                             f"epoch (int) and the logged values (floats): {exc}") from None
+        if self.save_best_only:
+            _warn_unless_logged("ModelCheckpoint", self.monitor, keys)
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}

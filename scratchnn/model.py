@@ -15,9 +15,8 @@ the loss is computed from the pre-softmax logits, as Keras does on TensorFlow (s
 
 from __future__ import annotations
 
-import math
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -25,23 +24,16 @@ from . import callbacks as callbacks_module
 from . import losses as losses_module
 from . import metrics as metrics_module
 from . import optimizers as optimizers_module
-from . import perf
+from . import perf, training
+from ._args import check_batch_size, check_bool, check_verbose
 from .activations import Softmax
 from .checks import as_float_array, check_same_length
 from .config import resolve_dtype
 from .layers import InputLayer, Layer
-from .seeding import global_rng, rng_from
+from .seeding import global_rng
+from .training import NonFiniteLossError, TrainStep
 
-
-class NonFiniteLossError(FloatingPointError):
-    """Raised by ``fit`` when the training loss becomes NaN or infinite.
-
-    ``history`` holds the epochs completed before it happened.
-    """
-
-    def __init__(self, message: str, history=None):
-        super().__init__(message)
-        self.history = history
+__all__ = ["NonFiniteLossError", "Sequential"]
 
 
 class Sequential:
@@ -162,13 +154,18 @@ class Sequential:
         the metrics (e.g. ``["accuracy"]``)."""
         if loss is None:
             raise ValueError("compile() needs a loss, e.g. loss='categorical_crossentropy'")
-        self.optimizer = optimizers_module.get(optimizer)
-        self.loss = losses_module.get(loss)
         if metrics is None:
             metrics = []
         if isinstance(metrics, (str, Callable)):
             metrics = [metrics]
-        self._metrics = [metrics_module.get(m, self.loss.name) for m in metrics]
+        if not isinstance(metrics, (list, tuple)):
+            raise TypeError(f"metrics must be a list of metric names or functions, got "
+                            f"{type(metrics).__name__}")
+        optimizer = optimizers_module.get(optimizer)
+        loss = losses_module.get(loss)
+        resolved = [metrics_module.get(m, loss.name) for m in metrics]
+        # only now, all three valid: a failed compile() leaves the model as it was
+        self.optimizer, self.loss, self._metrics = optimizer, loss, resolved
         self._metric_specs = list(metrics)
         self.compiled = True
 
@@ -258,7 +255,10 @@ class Sequential:
 
     # -- training -----------------------------------------------------------------------------
     def train_on_batch(self, x, y) -> float | list[float]:
-        """One optimizer step on one batch; returns [loss, *metrics] for that batch."""
+        """One optimizer step on one batch; returns [loss, *metrics] for that batch.
+
+        Unlike ``fit`` (and like Keras) it does not stop on non-finite values: a NaN or
+        infinite loss is returned as is, for the caller to act on (``lr_finder`` does)."""
         self._require_compiled("train_on_batch")
         x, y = self._prepare_xy(x, y)
         self._set_input_grad(False)
@@ -275,6 +275,7 @@ class Sequential:
         changes.  For studying the math and for parity tests against ``tf.GradientTape``.
         """
         self._require_compiled("compute_gradients")
+        return_input_grad = check_bool(return_input_grad, "return_input_grad")
         x, y = self._prepare_xy(x, y)
         self._set_input_grad(True)
         fused = self._fused
@@ -291,124 +292,43 @@ class Sequential:
         As in Keras: ``validation_split`` holds out the *last* fraction of the samples (before
         shuffling); the samples are reshuffled every epoch when ``shuffle`` (with the global
         generator, or ``seed``); the last batch may be smaller; the logged ``loss`` is the
-        sample-weighted mean of the batch losses over the epoch.
+        sample-weighted mean of the batch losses over the epoch.  Epochs run from
+        ``initial_epoch`` to ``epochs - 1``.  Raises :class:`NonFiniteLossError` when the
+        loss or a weight becomes NaN or infinite (``TerminateOnNaN`` stops quietly instead).
+        The loop itself is :meth:`fit_steps`.
         """
-        self._require_compiled("fit")
-        batch_size = 32 if batch_size is None else batch_size
-        if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
-        if not isinstance(epochs, (int, np.integer)) or epochs < 0:
-            raise ValueError(f"epochs must be a non-negative integer, got {epochs!r}")
-        x, y = self._prepare_xy(x, y)
-        if not 0 <= validation_split < 1:
-            raise ValueError(f"validation_split must be in [0, 1), got {validation_split}")
-        if validation_data is not None:
-            if len(validation_data) != 2:
-                raise ValueError("validation_data must be a tuple (x_val, y_val)")
-            val = self._prepare_xy(*validation_data, name="val_")
-        elif validation_split > 0:
-            split_at = int(math.floor(len(x) * (1.0 - validation_split)))
-            if split_at == 0 or split_at == len(x):
-                raise ValueError(f"validation_split={validation_split} leaves an empty training "
-                                 f"or validation set for {len(x)} samples")
-            x, val_x = x[:split_at], x[split_at:]
-            y, val_y = y[:split_at], y[split_at:]
-            val = (val_x, val_y)
-        else:
-            val = None
+        for _ in self.fit_steps(x, y, batch_size=batch_size, epochs=epochs, verbose=verbose,
+                                callbacks=callbacks, validation_split=validation_split,
+                                validation_data=validation_data, shuffle=shuffle,
+                                initial_epoch=initial_epoch, seed=seed):
+            pass
+        return self.history
 
-        n = len(x)
-        steps = math.ceil(n / batch_size)
-        rng = rng_from(seed)
-        verbose = (1 if sys.stdout.isatty() else 2) if verbose == "auto" else int(verbose)
-        history = callbacks_module.History()
-        # Like Keras: user callbacks first, so History and the progress bar see their logs.
-        cbs = list(callbacks or []) + [history]
-        if verbose:
-            cbs.append(callbacks_module.ProgbarLogger(verbose, steps, epochs))
-        for cb in cbs:
-            cb.set_model(self)
-        self.history = history
-        self.stop_training = False
-
-        fused = self._fused
-        loss_fn = self._training_loss()
-        xb_buf = np.empty((batch_size,) + x.shape[1:], dtype=x.dtype)
-        yb_buf = np.empty((batch_size,) + y.shape[1:], dtype=y.dtype)
-        self._set_input_grad(False)
-
-        for cb in cbs:
-            cb.on_train_begin({})
-        with (perf.blas_limit(perf.blas_threads_for(batch_size, self._kernel_sizes())),
-              perf.flush_denormals()):
-            for epoch in range(initial_epoch, epochs):
-                for cb in cbs:
-                    cb.on_epoch_begin(epoch, {})
-                order = rng.permutation(n) if shuffle else None
-                loss_sum, metric_sums, seen = 0.0, [0.0] * len(self._metrics), 0
-                logs: dict[str, float] = {}
-                for step in range(steps):
-                    lo, hi = step * batch_size, min(n, (step + 1) * batch_size)
-                    if order is None:
-                        xb, yb = x[lo:hi], y[lo:hi]
-                    else:
-                        idx = order[lo:hi]
-                        # mode="clip" (the indices are valid anyway) lets NumPy copy straight
-                        # into the buffer; the default mode="raise" buffers: 2.8x slower
-                        xb = np.take(x, idx, axis=0, out=xb_buf[: hi - lo], mode="clip")
-                        yb = np.take(y, idx, axis=0, out=yb_buf[: hi - lo], mode="clip")
-                    for cb in cbs:
-                        cb.on_train_batch_begin(step, {})
-                    loss, y_pred, _ = self._loss_and_grads(xb, yb, loss_fn, fused)
-                    if not math.isfinite(loss):
-                        logs = {"loss": loss}
-                        for cb in cbs:
-                            cb.on_train_batch_end(step, logs)
-                        if self.stop_training:
-                            break
-                        raise NonFiniteLossError(
-                            f"The training loss became {loss} at epoch {epoch + 1}, batch "
-                            f"{step + 1} (before this update). Lower the learning rate, check the "
-                            "inputs are scaled, or pass callbacks=[TerminateOnNaN()] to stop "
-                            "quietly.", history)
-                    self.optimizer.apply([self._flat_grads], [self._flat_params])
-                    m = hi - lo
-                    seen += m
-                    loss_sum += loss * m
-                    for i, v in enumerate(self._metric_values(yb, y_pred)):
-                        metric_sums[i] += v
-                    logs = {"loss": loss_sum / seen}
-                    for (name, _), s in zip(self._metrics, metric_sums):
-                        logs[name] = s / seen
-                    for cb in cbs:
-                        cb.on_train_batch_end(step, logs)
-                    if self.stop_training:
-                        break
-                if val is not None and seen:
-                    values = self._evaluate_arrays(val[0], val[1], batch_size)
-                    logs.update({f"val_{k}": v for k, v in zip(self.metrics_names, values)})
-                for cb in cbs:
-                    cb.on_epoch_end(epoch, logs)
-                if self.stop_training:
-                    break
-        for cb in cbs:
-            cb.on_train_end({})
-        return history
+    def fit_steps(self, x=None, y=None, batch_size: int | None = 32, epochs: int = 1,
+                  verbose: int | str = "auto", callbacks: list | None = None,
+                  validation_split: float = 0.0, validation_data=None, shuffle: bool = True,
+                  initial_epoch: int = 0, seed: int | None = None) -> Iterator[TrainStep]:
+        """``fit`` one optimizer step at a time: checks the arguments and prepares the data at
+        once, then returns a generator that runs ``fit``'s loop (callbacks included) and yields
+        a :class:`scratchnn.training.TrainStep` ``(epoch, batch, logs)`` after each step's
+        ``on_train_batch_end``.  Exhausting it is ``fit``; ``self.history`` is the result."""
+        return training.fit_steps(self, x, y, batch_size=batch_size, epochs=epochs,
+                                  verbose=verbose, callbacks=callbacks,
+                                  validation_split=validation_split,
+                                  validation_data=validation_data, shuffle=shuffle,
+                                  initial_epoch=initial_epoch, seed=seed)
 
     # -- inference ----------------------------------------------------------------------------
     def _evaluate_arrays(self, x, y, batch_size: int) -> list[float]:
         loss_fn = self._training_loss()
         fused = self._fused
-        loss_sum, metric_sums = 0.0, [0.0] * len(self._metrics)
-        for lo in range(0, len(x), batch_size):
-            xb, yb = x[lo:lo + batch_size], y[lo:lo + batch_size]
+        mean = training.EpochMean([name for name, _ in self._metrics])
+        for xb, yb in training.BatchIterator((x, y), batch_size)():
             out = self._forward(xb, training=False, logits=fused)
-            loss_sum += loss_fn.forward(yb, out) * len(xb)
+            loss = loss_fn.forward(yb, out)
             y_pred = self.layers[-1].activation.forward(out) if fused else out
-            for i, v in enumerate(self._metric_values(yb, y_pred)):
-                metric_sums[i] += v
-        n = len(x)
-        return [loss_sum / n] + [s / n for s in metric_sums]
+            mean.add(loss, self._metric_values(yb, y_pred), len(xb))
+        return mean.values()
 
     def evaluate(self, x=None, y=None, batch_size: int | None = 32, verbose: int | str = "auto",
                  return_dict: bool = False):
@@ -417,13 +337,16 @@ class Sequential:
         The loss is the sample-weighted mean over batches, i.e. the mean over all samples.
         """
         self._require_compiled("evaluate")
-        batch_size = 32 if batch_size is None else int(batch_size)
-        if batch_size < 1:
-            raise ValueError(f"batch_size must be a positive integer, got {batch_size}")
+        batch_size = check_batch_size(batch_size)
+        verbose = check_verbose(verbose, auto=1 if sys.stdout.isatty() else 0)
+        return_dict = check_bool(return_dict, "return_dict")
         x, y = self._prepare_xy(x, y)
-        with perf.blas_limit(perf.blas_threads_for(batch_size, self._kernel_sizes())):
+        return self._evaluate_prepared(x, y, batch_size, verbose, return_dict)
+
+    def _evaluate_prepared(self, x, y, batch_size: int, verbose: int, return_dict: bool):
+        effective_batch = min(batch_size, len(x))
+        with perf.blas_limit(perf.blas_threads_for(effective_batch, self._kernel_sizes())):
             values = self._evaluate_arrays(x, y, batch_size)
-        verbose = (1 if sys.stdout.isatty() else 0) if verbose == "auto" else int(verbose)
         if verbose:
             print(" - ".join(f"{k}: {v:.4f}" for k, v in zip(self.metrics_names, values)))
         if return_dict:
@@ -432,14 +355,16 @@ class Sequential:
 
     def predict(self, x, batch_size: int | None = 32, verbose: int | str = "auto") -> np.ndarray:
         """The model's outputs (probabilities after a softmax), in batches; shape (N, units)."""
-        batch_size = 32 if batch_size is None else int(batch_size)
-        if batch_size < 1:
-            raise ValueError(f"batch_size must be a positive integer, got {batch_size}")
+        batch_size = check_batch_size(batch_size)
+        check_verbose(verbose, auto=0)
         x = self._prepare_x(x)
         out = np.empty((len(x),) + self.layers[-1].output_shape, dtype=self.dtype)
-        with perf.blas_limit(perf.blas_threads_for(batch_size, self._kernel_sizes())):
-            for lo in range(0, len(x), batch_size):
-                out[lo:lo + batch_size] = self._forward(x[lo:lo + batch_size], training=False)
+        lo = 0
+        effective_batch = min(batch_size, len(x))
+        with perf.blas_limit(perf.blas_threads_for(effective_batch, self._kernel_sizes())):
+            for (xb,) in training.BatchIterator((x,), batch_size)():
+                out[lo:lo + len(xb)] = self._forward(xb, training=False)
+                lo += len(xb)
         return out
 
     def predict_on_batch(self, x) -> np.ndarray:
@@ -447,7 +372,10 @@ class Sequential:
         return self._forward(x, training=False)
 
     def test_on_batch(self, x, y):
-        return self.evaluate(x, y, batch_size=len(x), verbose=0)
+        """Loss and metrics on one batch (no update), as ``evaluate`` returns them."""
+        self._require_compiled("test_on_batch")
+        x, y = self._prepare_xy(x, y)
+        return self._evaluate_prepared(x, y, len(x), verbose=0, return_dict=False)
 
     def __call__(self, x, training: bool = False) -> np.ndarray:
         return self._forward(self._prepare_x(x), training)

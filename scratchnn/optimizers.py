@@ -22,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import perf
+from ._args import check_bool, check_real
 
 
 class Optimizer:
@@ -42,10 +43,7 @@ class Optimizer:
 
     @learning_rate.setter
     def learning_rate(self, value: float) -> None:
-        value = float(value)
-        if not np.isfinite(value) or value < 0:
-            raise ValueError(f"learning_rate must be a finite non-negative number, got {value}")
-        self._learning_rate = value
+        self._learning_rate = check_real(value, "learning_rate", 0.0)
 
     def build(self, variables: list[np.ndarray]) -> None:
         """Create zeroed slots for ``variables`` (called on the first ``apply``)."""
@@ -121,10 +119,8 @@ class SGD(Optimizer):
     def __init__(self, learning_rate: float = 0.01, momentum: float = 0.0,
                  nesterov: bool = False):
         super().__init__(learning_rate)
-        if not 0 <= momentum <= 1:
-            raise ValueError(f"momentum must be in [0, 1], got {momentum}")
-        self.momentum = float(momentum)
-        self.nesterov = bool(nesterov)
+        self.momentum = check_real(momentum, "momentum", 0.0, 1.0)
+        self.nesterov = check_bool(nesterov, "nesterov")
         self.slot_names = ("momentum",) if self.momentum != 0 else ()
 
     def update_step(self, gradient, variable, learning_rate):
@@ -167,10 +163,11 @@ class Adam(Optimizer):
     def __init__(self, learning_rate: float = 0.001, beta_1: float = 0.9,
                  beta_2: float = 0.999, epsilon: float = 1e-7):
         super().__init__(learning_rate)
-        for label, b in (("beta_1", beta_1), ("beta_2", beta_2)):
-            if not 0 <= b < 1:
-                raise ValueError(f"{label} must be in [0, 1), got {b}")
-        self.beta_1, self.beta_2, self.epsilon = float(beta_1), float(beta_2), float(epsilon)
+        self.beta_1 = check_real(beta_1, "beta_1", 0.0, 1.0, high_open=True)
+        self.beta_2 = check_real(beta_2, "beta_2", 0.0, 1.0, high_open=True)
+        # epsilon = 0 is allowed (as in Keras); a zero gradient then gives 0/0 = NaN weights,
+        # which fit reports as NonFiniteLossError.
+        self.epsilon = check_real(epsilon, "epsilon", 0.0)
 
     def update_step(self, gradient, variable, learning_rate):
         dt = variable.dtype.type
@@ -239,7 +236,8 @@ def get(identifier: str | Optimizer) -> Optimizer:
             raise ValueError(
                 f"Unknown optimizer {identifier!r}; known: {sorted(_ALIASES)}"
             ) from None
-    raise TypeError(f"Cannot interpret {identifier!r} as an optimizer")
+    raise TypeError(f"optimizer must be one of {sorted(_ALIASES)} or a "
+                    f"scratchnn.optimizers.Optimizer instance, got {identifier!r}")
 
 
 def serialize(opt: Optimizer) -> dict:

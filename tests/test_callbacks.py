@@ -78,6 +78,8 @@ def test_early_stopping_patience_and_restore(blobs):
     snapshots = []
 
     class FakeVal(callbacks.Callback):
+        adds_log_keys = ("val_loss",)  # so EarlyStopping knows val_loss will be logged
+
         def on_epoch_end(self, epoch, logs=None):
             logs["val_loss"] = next(losses)
             snapshots.append(self.model.get_weights())

@@ -232,3 +232,53 @@ def test_learning_rate_in_history_only_with_scheduler(blobs):
                      callbacks=[callbacks.LearningRateScheduler(lambda e: 0.1 * 0.5 ** e)])
     assert hist.history["learning_rate"] == pytest.approx([0.1, 0.05, 0.025])
     assert "learning_rate" not in small().fit(x, labels, epochs=1, verbose=0).history
+
+
+@pytest.mark.parametrize("extra", [{}, {"validation_split": 0.2, "batch_size": 7},
+                                   {"shuffle": False, "batch_size": 90}])
+def test_fit_is_exactly_iterating_fit_steps(blobs, extra):
+    """fit = exhaust fit_steps: the same weights and history bit for bit, one TrainStep per
+    optimizer step carrying the running logs that on_train_batch_end received."""
+    x, labels = blobs
+    a, b = small(), small()
+    b.set_weights(a.get_weights())
+    rec_a, rec_b = BatchLogs(), BatchLogs()
+    hist = a.fit(x, labels, epochs=3, verbose=0, seed=11, callbacks=[rec_a], **extra)
+    steps = list(b.fit_steps(x, labels, epochs=3, verbose=0, seed=11, callbacks=[rec_b],
+                             **extra))
+    for wa, wb in zip(a.get_weights(), b.get_weights()):
+        np.testing.assert_array_equal(wa, wb)
+    assert b.history.history == hist.history and b.history.epoch == hist.epoch == [0, 1, 2]
+    assert rec_a.logs == rec_b.logs
+    n_train = 72 if "validation_split" in extra else 90
+    per_epoch = -(-n_train // extra.get("batch_size", 32))
+    assert [(s.epoch, s.batch) for s in steps] == [
+        (e, k) for e in range(3) for k in range(per_epoch)]
+    assert [s.logs for s in steps] == rec_b.logs
+    assert [s.batch for s in steps] == rec_b.batches
+    assert b.optimizer.iterations == len(steps)
+
+
+def test_fit_steps_checks_arguments_at_the_call_and_trains_lazily(blobs):
+    x, labels = blobs
+    model = small()
+    with pytest.raises(ValueError, match="batch_size"):
+        model.fit_steps(x, labels, batch_size=0)  # raised before any iteration
+    steps = model.fit_steps(x, labels, epochs=1, verbose=0)
+    assert model.optimizer.iterations == 0
+    first = next(steps)
+    assert (first.epoch, first.batch) == (0, 0) and model.optimizer.iterations == 1
+    steps.close()  # stopping early leaves the model usable
+    assert model.optimizer.iterations == 1
+    model.fit(x, labels, epochs=1, verbose=0)
+    assert model.optimizer.iterations == 1 + 3
+
+
+class BatchLogs(callbacks.Callback):
+    def __init__(self):
+        super().__init__()
+        self.batches, self.logs = [], []
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.batches.append(batch)
+        self.logs.append(dict(logs))

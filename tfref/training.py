@@ -13,9 +13,13 @@ but removes every hidden source of difference:
 * **state** — both models must start from the same weights (e.g. ``tfref.to_keras``) with
   fresh optimizers of the same hyperparameters.
 
-The two ``fit`` calls run concurrently, scratchnn's in a helper thread, meeting after every
-batch at a barrier: while both are paused the parameters are compared, then both continue.
-That gives per-step parameter differences without storing any parameter history.
+No threads: scratchnn's loop is a generator of optimizer steps (``Sequential.fit_steps``,
+the very loop ``fit`` runs).  Keras's ``fit`` runs normally, and from its
+``on_train_batch_end`` the generator is advanced by one step, so both frameworks have just
+finished the same step when the parameters are compared; then Keras goes on.  After Keras's
+``fit`` returns, the generator is run to its end (scratchnn's validation and epoch end); a step
+left on either side is a :class:`ParityError` — the same one every run.  That gives per-step
+parameter differences without storing any parameter history.
 
 How far the two drift apart (``max_rel`` of the parameters, MNIST tutorial network, Adam,
 batch 32): in float64 ~1e-13 after one full epoch (1,875 steps).  In float32 about 2e-5 for
@@ -32,14 +36,12 @@ what ``tests/parity/test_accuracy.py`` checks.
 from __future__ import annotations
 
 import math
-import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
 
 import scratchnn
-from scratchnn.callbacks import Callback
 
 from .backend import dtype_name, keras_floatx, require_tf
 from .compare import Diff, ParityError, compare
@@ -85,20 +87,6 @@ def weight_diff(model, keras_model) -> Diff:
     return Diff.worst(compare(a, b) for a, b in zip(ours, theirs))
 
 
-class _OursSync(Callback):
-    """scratchnn side of the lockstep: publish the batch logs, then wait twice per step."""
-
-    def __init__(self, barrier: threading.Barrier, shared: dict):
-        super().__init__()
-        self.barrier, self.shared = barrier, shared
-
-    def on_train_batch_end(self, batch, logs=None):
-        self.shared["ours_logs"] = dict(logs or {})
-        self.shared["ours_step"] = batch
-        self.barrier.wait()  # both finished the step
-        self.barrier.wait()  # the main thread finished comparing
-
-
 def _epoch_orders(n: int, epochs: int, shuffle: bool, seed, orders):
     if orders is not None:
         orders = [np.asarray(o) for o in orders]
@@ -117,7 +105,7 @@ def _epoch_orders(n: int, epochs: int, shuffle: bool, seed, orders):
 def fit_like(model: scratchnn.Sequential, keras_model, x, y, *, epochs: int = 1,
              batch_size: int = 32, shuffle: bool = True, seed: int = 0, orders=None,
              validation_split: float = 0.0, validation_data=None, compare_every: int | None = 1,
-             on_step: Callable | None = None, timeout: float = 600.0) -> FitComparison:
+             on_step: Callable | None = None) -> FitComparison:
     """Train ``model`` and ``keras_model`` on identical mini-batch sequences and compare them.
 
     Parameters
@@ -132,12 +120,11 @@ def fit_like(model: scratchnn.Sequential, keras_model, x, y, *, epochs: int = 1,
         drawn once per epoch when ``shuffle``, else the natural order.
     validation_split, validation_data : passed to both ``fit`` calls (see the module doc).
     compare_every : compare all parameters after every ``compare_every``-th step (and after
-        each epoch's last step); ``None`` compares only at the end of each epoch, and then
-        the two ``fit`` calls run without waiting for each other.
+        each epoch's last step); ``None`` compares only at the end of each epoch (the two
+        loops still advance step by step, so that a step-count mismatch is caught).
     on_step : called at each compared step as ``on_step(epoch, step, ours, theirs)`` with both
         models' ``get_weights()`` lists (e.g. to assert with a detailed message; an exception
         stops both loops and propagates).
-    timeout : seconds either side may wait for the other at a barrier.
 
     Returns
     -------
@@ -146,8 +133,9 @@ def fit_like(model: scratchnn.Sequential, keras_model, x, y, *, epochs: int = 1,
     Raises
     ------
     ParityError
-        if the two loops run different numbers of steps; any exception from either ``fit``
-        is re-raised.
+        if the two loops run different numbers of steps (detected deterministically: after
+        Keras's last step, or when Keras asks for a step scratchnn does not have); any
+        exception from either ``fit`` propagates.
     """
     _, keras = require_tf()
     if not model.compiled or not getattr(keras_model, "compiled", False):
@@ -168,7 +156,7 @@ def fit_like(model: scratchnn.Sequential, keras_model, x, y, *, epochs: int = 1,
         kwargs = dict(batch_size=batch_size, epochs=1, shuffle=False, verbose=0,
                       validation_split=validation_split, validation_data=validation_data)
         _one_epoch(model, keras_model, keras, xe, ye, kwargs, epoch, compare_every, on_step,
-                   timeout, dtype, result)
+                   dtype, result)
         result.final = weight_diff(model, keras_model)
         if compare_every is None:
             result.steps.append((epoch, -1))  # -1: the end of the epoch
@@ -177,64 +165,53 @@ def fit_like(model: scratchnn.Sequential, keras_model, x, y, *, epochs: int = 1,
 
 
 def _one_epoch(model, keras_model, keras, xe, ye, kwargs, epoch, compare_every, on_step,
-               timeout, dtype, result: FitComparison) -> None:
-    n_fit = len(xe) if not kwargs["validation_split"] else int(
-        math.floor(len(xe) * (1.0 - kwargs["validation_split"])))
-    steps = math.ceil(n_fit / kwargs["batch_size"])
-    lockstep = compare_every is not None
-    barrier = threading.Barrier(2, timeout=timeout)
-    shared: dict = {}
-    outcome: dict = {}
-
-    def run_ours():
-        try:
-            cbs = [_OursSync(barrier, shared)] if lockstep else []
-            outcome["history"] = model.fit(xe, ye, callbacks=cbs, **kwargs).history
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the main thread
-            outcome["error"] = exc
-        finally:
-            barrier.abort()  # release a main thread still waiting (it then reports why)
-
-    class KerasSync(keras.callbacks.Callback):
-        def on_train_batch_end(self, batch, logs=None):
-            barrier.wait()
-            if batch % compare_every == 0 or batch == steps - 1:
-                if shared.get("ours_step") != batch:
-                    raise ParityError(f"epoch {epoch}: Keras is at step {batch}, scratchnn at "
-                                      f"{shared.get('ours_step')}")
-                ours, theirs = model.get_weights(), self.model.get_weights()
-                result.steps.append((epoch, batch))
-                result.step_diffs.append(Diff.worst(compare(a, b) for a, b in zip(ours, theirs)))
-                result.ours_step_logs.append(shared["ours_logs"])
-                result.keras_step_logs.append({k: float(v) for k, v in (logs or {}).items()})
-                if on_step is not None:
-                    on_step(epoch, batch, ours, theirs)
-            barrier.wait()
-
-    worker = threading.Thread(target=run_ours, name="scratchnn-fit", daemon=True)
-    worker.start()
-    keras_error = None
+               dtype, result: FitComparison) -> None:
+    """One epoch of both ``fit`` loops, scratchnn's advanced from Keras's batch-end hook."""
+    ours = model.fit_steps(xe, ye, **kwargs)
     try:
+        sync = _lockstep_callback(keras, ours, model, epoch, compare_every,
+                                  _steps(len(xe), kwargs), on_step, result)
         with keras_floatx(dtype):
-            khist = keras_model.fit(xe, ye, callbacks=[KerasSync()] if lockstep else [],
-                                    **kwargs).history
-    except threading.BrokenBarrierError as exc:
-        keras_error = exc  # scratchnn stopped first; its own error (if any) explains why
-    except BaseException as exc:
-        barrier.abort()
-        worker.join(timeout)
-        raise exc
-    barrier.abort()  # a scratchnn loop with more steps than Keras's is left waiting: free it
-    worker.join(timeout)
-    if worker.is_alive():
-        raise ParityError(f"epoch {epoch}: scratchnn's fit did not finish within {timeout}s")
-    if "error" in outcome:
-        err = outcome["error"]
-        if isinstance(err, threading.BrokenBarrierError):
-            raise ParityError(f"epoch {epoch}: scratchnn ran more training steps than Keras")
-        raise err
-    if keras_error is not None:
-        raise ParityError(f"epoch {epoch}: Keras ran more training steps than scratchnn")
-    for target, hist in ((result.ours, outcome["history"]), (result.keras, khist)):
+            khist = keras_model.fit(xe, ye, callbacks=[sync], **kwargs).history
+        extra = next(ours, None)  # scratchnn's validation and epoch end, or one step too many
+        if extra is not None:
+            raise ParityError(f"epoch {epoch}: scratchnn ran more training steps than Keras "
+                              f"(Keras ran {extra.batch}, scratchnn went on to step "
+                              f"{extra.batch + 1})")
+    finally:
+        ours.close()  # restores scratchnn's BLAS/denormal settings if it stopped midway
+    for target, hist in ((result.ours, model.history.history), (result.keras, khist)):
         for k, v in hist.items():
             target.setdefault(k, []).extend(float(a) for a in v)
+
+
+def _steps(n: int, kwargs: dict) -> int:
+    split = kwargs["validation_split"]
+    n_fit = int(math.floor(n * (1.0 - split))) if split else n
+    return math.ceil(n_fit / kwargs["batch_size"])
+
+
+def _lockstep_callback(keras, ours: Iterator, model, epoch: int, compare_every: int | None,
+                       steps: int, on_step: Callable | None, result: FitComparison):
+    """A Keras callback that, after each Keras step, runs scratchnn's same step and compares."""
+
+    class Lockstep(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            step = next(ours, None)
+            if step is None:
+                raise ParityError(f"epoch {epoch}: Keras ran more training steps than scratchnn "
+                                  f"(scratchnn ran {batch}, Keras went on to step {batch + 1})")
+            if step.batch != batch:
+                raise ParityError(f"epoch {epoch}: Keras is at step {batch}, scratchnn at "
+                                  f"{step.batch}")
+            if compare_every is None or not (batch % compare_every == 0 or batch == steps - 1):
+                return
+            mine, theirs = model.get_weights(), self.model.get_weights()
+            result.steps.append((epoch, batch))
+            result.step_diffs.append(Diff.worst(compare(a, b) for a, b in zip(mine, theirs)))
+            result.ours_step_logs.append(dict(step.logs))
+            result.keras_step_logs.append({k: float(v) for k, v in (logs or {}).items()})
+            if on_step is not None:
+                on_step(epoch, batch, mine, theirs)
+
+    return Lockstep()

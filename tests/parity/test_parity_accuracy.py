@@ -2,9 +2,10 @@
 
 784-512-10 (ReLU, softmax), Adam, batch 32, float32, pixels / 255, one epoch over all 60,000
 training images in the same order from the same initial weights, in both frameworks (their two
-``fit`` loops run concurrently).  After 1,875 steps the float32 rounding differences have grown
-(see docs/parity.md), so this test asks what a user cares about: test accuracies within 0.1
-percentage points and test losses within 1 % of each other.  Skipped without MNIST.
+``fit`` loops advance in lockstep, one step each in turn).  After 1,875 steps the float32
+rounding differences have grown (see docs/parity.md), so this test asks what a user cares
+about: test accuracies within 0.1 percentage points and test losses within 1 % of each other.
+Skipped without MNIST.
 """
 
 from __future__ import annotations

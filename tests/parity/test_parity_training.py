@@ -10,6 +10,8 @@ order; parameters compared after every step, then the histories and ``evaluate``
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
 from parity_helpers import build
@@ -126,20 +128,57 @@ def test_fit_semantics_on_random_data(variant, dtype, check):
           "training", label=label)
 
 
-def test_fit_like_reports_a_step_count_mismatch(tf):
-    """The lockstep harness notices when the two loops do not run the same batches."""
-    rng = np.random.default_rng(0)
+def _tiny(rng):
     model = build([("dense", 3, "softmax")], (5,), "float64", rng,
                   loss="sparse_categorical_crossentropy")
-    keras_model = tfref.to_keras(model)
-    model.fit = _fit_with_batch_size(model.fit, 4)  # scratchnn now runs 3 steps, Keras 2
     x, labels = _teacher_data(10, 5, 3, rng, "float64")
-    with pytest.raises(tfref.ParityError, match="more training steps"):
-        tfref.fit_like(model, keras_model, x, labels, batch_size=8, timeout=60)
+    return model, tfref.to_keras(model), x, labels
 
 
-def _fit_with_batch_size(fit, batch_size):
+@pytest.mark.parametrize("ours_batch, more", [(4, "scratchnn ran more"), (10, "Keras ran more")])
+def test_fit_like_reports_a_step_count_mismatch(tf, ours_batch, more):
+    """Keras runs 2 steps (batch 8 of 10 samples); scratchnn 3 (batch 4) or 1 (batch 10).
+    The mismatch is found by counting, so it is the same error on every run."""
+    for _ in range(3):
+        model, keras_model, x, labels = _tiny(np.random.default_rng(0))
+        model.fit_steps = _with_batch_size(model.fit_steps, ours_batch)
+        with pytest.raises(tfref.ParityError, match=f"epoch 0: {more} training steps"):
+            tfref.fit_like(model, keras_model, x, labels, batch_size=8)
+
+
+def test_fit_like_starts_no_thread(tf, monkeypatch):
+    """The lockstep is a generator advanced from Keras's batch hook: no thread is started."""
+    model, keras_model, x, labels = _tiny(np.random.default_rng(1))
+    started = []
+    original_start = threading.Thread.start
+
+    def recording_start(self, *args, **kwargs):
+        started.append(self.name)
+        return original_start(self, *args, **kwargs)
+
+    monkeypatch.setattr(threading.Thread, "start", recording_start)
+    before = threading.active_count()
+    result = tfref.fit_like(model, keras_model, x, labels, epochs=2, batch_size=4)
+    assert started == [] and threading.active_count() == before
+    assert result.steps == [(e, s) for e in range(2) for s in range(3)]
+
+
+def test_fit_like_compares_both_models_at_the_same_step(tf):
+    """At every comparison both optimizers have made exactly the same number of updates, and
+    scratchnn is driven through fit_steps (its real fit loop), not through fit."""
+    model, keras_model, x, labels = _tiny(np.random.default_rng(2))
+    counts = []
+    model.fit = None  # fit_like must not need it
+
+    def on_step(epoch, step, ours, theirs):
+        counts.append((model.optimizer.iterations, int(keras_model.optimizer.iterations)))
+
+    tfref.fit_like(model, keras_model, x, labels, epochs=2, batch_size=4, on_step=on_step)
+    assert counts == [(k, k) for k in range(1, 7)]
+
+
+def _with_batch_size(fit_steps, batch_size):
     def patched(*args, **kwargs):
         kwargs["batch_size"] = batch_size
-        return fit(*args, **kwargs)
+        return fit_steps(*args, **kwargs)
     return patched
