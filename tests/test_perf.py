@@ -86,15 +86,11 @@ def test_flush_denormals_flushes_and_restores():
         assert not on and tiny * np.float32(1) == tiny
 
 
-def test_blas_thread_policy(monkeypatch):
-    monkeypatch.delenv("SCRATCHNN_BLAS_THREADS", raising=False)
-    assert perf.blas_threads_for(1, [784 * 512, 512 * 10]) == 1
-    assert perf.blas_threads_for(1024, [784 * 512]) == perf._cpu_count()
-    monkeypatch.setenv("SCRATCHNN_BLAS_THREADS", "1")
-    assert perf.blas_threads_for(1024, [784 * 512]) == 1
+def test_blas_thread_candidates_and_bad_override(monkeypatch):
+    assert perf.blas_thread_candidates() == tuple(sorted({1, perf._cpu_count()}))
     monkeypatch.setenv("SCRATCHNN_BLAS_THREADS", "two")
     with pytest.raises(ValueError, match="SCRATCHNN_BLAS_THREADS"):
-        perf.blas_threads_for(1024, [784 * 512])
+        perf.BlasThreadTuner("bad-override")
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -121,3 +117,74 @@ def test_row_max_is_max_over_last_axis(shape):
     got, want = perf.row_max(z), z.max(axis=-1, keepdims=True)
     assert got.shape == want.shape and got.dtype == want.dtype
     np.testing.assert_array_equal(got, want)
+
+
+class _FakeClock:
+    """A timer whose steps cost what ``cost[threads]`` says for the BLAS thread count in force."""
+
+    def __init__(self, cost: dict[int, float]):
+        self.cost, self.now = cost, 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def run_step(self) -> None:
+        from threadpoolctl import threadpool_info
+
+        threads = [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"][0]
+        self.now += self.cost[threads]
+
+
+def _tune(cost: dict[int, float], key, steps: int = 12, **kwargs) -> tuple[perf.BlasThreadTuner,
+                                                                          list[int]]:
+    from threadpoolctl import threadpool_info
+
+    clock = _FakeClock(cost)
+    seen = []
+    with perf.BlasThreadTuner(key, candidates=(1, 2), timer=clock, **kwargs) as tuner:
+        for _ in range(steps):
+            with tuner.step():
+                clock.run_step()
+                seen.append([i["num_threads"] for i in threadpool_info()
+                             if i["user_api"] == "blas"][0])
+    return tuner, seen
+
+
+@pytest.mark.parametrize("fast", [1, 2])
+def test_blas_tuner_picks_the_faster_thread_count_and_remembers_it(monkeypatch, fast):
+    monkeypatch.delenv("SCRATCHNN_BLAS_THREADS", raising=False)
+    key = ("test-tuner", fast)
+    perf._TUNED.pop(key, None)
+    cost = {1: 3.0, 2: 2.0} if fast == 2 else {1: 1.0, 2: 5.0}
+    tuner, seen = _tune(cost, key, warmup=2, repeats=3)
+    assert tuner.chosen == fast
+    assert tuner.timings == cost
+    assert seen[2:8] == [1, 2, 1, 2, 1, 2]  # the interleaved trial steps
+    assert seen[8:] == [fast] * 4  # then the winner
+    again, seen_again = _tune({1: 9.0, 2: 9.0}, key)
+    assert again.chosen == fast and seen_again == [fast] * 12  # remembered: no new trials
+    perf._TUNED.pop(key, None)
+
+
+def test_blas_tuner_ties_go_to_one_thread_and_env_forces(monkeypatch):
+    monkeypatch.delenv("SCRATCHNN_BLAS_THREADS", raising=False)
+    perf._TUNED.pop("tie", None)
+    assert _tune({1: 1.0, 2: 1.0}, "tie")[0].chosen == 1
+    perf._TUNED.pop("tie", None)
+    monkeypatch.setenv("SCRATCHNN_BLAS_THREADS", "2")
+    tuner, seen = _tune({1: 1.0, 2: 5.0}, "forced")
+    assert tuner.chosen == 2 and seen == [2] * 12
+    assert "forced" not in perf._TUNED
+
+
+def test_blas_tuner_restores_the_thread_count(monkeypatch):
+    from threadpoolctl import threadpool_info
+
+    def blas_threads():
+        return [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+
+    before = blas_threads()
+    monkeypatch.setenv("SCRATCHNN_BLAS_THREADS", "1")
+    with perf.BlasThreadTuner("restore"):
+        assert set(blas_threads()) == {1}
+    assert blas_threads() == before
