@@ -9,7 +9,6 @@ from __future__ import annotations
 import numpy as np
 
 import scratchnn as snn
-from scratchnn import perf
 
 from .config import INPUT_DIM
 from .data import Data
@@ -43,7 +42,7 @@ def _use_fit_threads(model, batch: int) -> None:
 
     if _limits is not None:
         _limits.restore_original_limits()
-    _limits = threadpool_limits(perf.blas_threads_for(batch, model._kernel_sizes()), "blas")
+    _limits = threadpool_limits(model.blas_threads(batch), "blas")
 
 
 def make(op: str, batch: int, widths: tuple[int, ...], data: Data):

@@ -216,9 +216,11 @@ class Sequential:
         y_pred = self.layers[-1].activation.forward(out) if fused else out
         return loss, y_pred, dx
 
-    def _kernel_sizes(self) -> list[int]:
-        """Weights per 2-D kernel (inputs x units): sizes the matrix products (BLAS policy)."""
-        return [p.size for layer in self.layers for p in layer.params.values() if p.ndim == 2]
+    def blas_threads(self, batch_size: int) -> int:
+        """The BLAS thread count for batches of ``batch_size`` rows through this model:
+        measured once per shape on this machine (see :func:`scratchnn.perf.blas_threads_for`)."""
+        kernels = [p.shape for layer in self.layers for p in layer.params.values() if p.ndim == 2]
+        return perf.blas_threads_for(batch_size, kernels, self.dtype, self.count_params())
 
     def _set_input_grad(self, needed: bool) -> None:
         for layer in self.layers:
@@ -345,7 +347,7 @@ class Sequential:
 
     def _evaluate_prepared(self, x, y, batch_size: int, verbose: int, return_dict: bool):
         effective_batch = min(batch_size, len(x))
-        with perf.blas_limit(perf.blas_threads_for(effective_batch, self._kernel_sizes())):
+        with perf.blas_limit(self.blas_threads(effective_batch)):
             values = self._evaluate_arrays(x, y, batch_size)
         if verbose:
             print(" - ".join(f"{k}: {v:.4f}" for k, v in zip(self.metrics_names, values)))
@@ -361,7 +363,7 @@ class Sequential:
         out = np.empty((len(x),) + self.layers[-1].output_shape, dtype=self.dtype)
         lo = 0
         effective_batch = min(batch_size, len(x))
-        with perf.blas_limit(perf.blas_threads_for(effective_batch, self._kernel_sizes())):
+        with perf.blas_limit(self.blas_threads(effective_batch)):
             for (xb,) in training.BatchIterator((x,), batch_size)():
                 out[lo:lo + len(xb)] = self._forward(xb, training=False)
                 lo += len(xb)

@@ -43,14 +43,14 @@ The policies below were measured on the project's 2-core CI machine with ``bench
   bitwise identical with and without it; only momentum entries below 1.1e-37 differ.  Set
   ``SCRATCHNN_FLUSH_DENORMALS=0`` to train without it.  x86-64 Linux only (a no-op elsewhere).
 
-* :func:`blas_threads_for` / :func:`blas_limit` — a deliberate BLAS thread policy.  A product
-  too small to share (a batch of one sample) runs fastest on one thread; anything the size of a
-  32-sample batch through a 784x512 layer already runs ~1.5-2x faster on both cores of the CI
-  machine.  One of the two exceptions to "same numbers": OpenBLAS blocks ``x @ W``
-  differently on one thread than on two, so the thread count can change the last bit of a
-  forward product (never ``x.T @ dz`` or ``dz @ W.T``, measured).  That is rounding noise of
-  the size every BLAS setting has (TensorFlow's own products differ from NumPy's by as much);
-  for a fixed thread count results are reproducible run to run.
+* :func:`blas_threads_for` / :func:`blas_limit` -- a deliberate BLAS thread count, measured
+  rather than guessed.  Whether a product runs faster on one thread or on all cores depends on
+  the machine as much as on the shapes (see ``docs/performance.md``), so the first training or
+  inference call for a shape times a stand-in step under each candidate and keeps the fastest
+  for the rest of the process.  One of the two exceptions to "same numbers": OpenBLAS blocks
+  ``x @ W`` differently on one thread than on two, so the thread count can change the last bit
+  of a forward product.  That is rounding noise of the size every BLAS setting has; for a
+  fixed thread count (``SCRATCHNN_BLAS_THREADS``) results are reproducible run to run.
 
 Environment overrides (for measuring): ``SCRATCHNN_BLAS_THREADS`` forces the BLAS thread count;
 ``SCRATCHNN_FLUSH_DENORMALS=0`` keeps denormals in ``fit``.
@@ -242,7 +242,7 @@ def flush_denormals(enabled: bool | None = None) -> Iterator[bool]:
 
 # -- BLAS threads -------------------------------------------------------------------------------
 
-#: Per-process memory of :class:`BlasThreadTuner` decisions: shape key -> thread count.
+#: Per-process memory of :func:`blas_threads_for` decisions: shape key -> thread count.
 _TUNED: dict[Hashable, int] = {}
 
 
@@ -251,95 +251,81 @@ def blas_thread_candidates() -> tuple[int, ...]:
     return tuple(sorted({1, _cpu_count()}))
 
 
-class _BlasThreads:
-    """Set the thread count of every loaded BLAS library directly (about 1 us a call)."""
+def choose_blas_threads(key: Hashable, make_trial: Callable[[], Callable[[], None]],
+                        candidates: Sequence[int] | None = None, repeats: int = 3,
+                        timer: Callable[[], float] = time.perf_counter) -> int:
+    """The fastest BLAS thread count for a trial step, measured once per ``key`` and remembered.
 
-    def __init__(self):
-        from threadpoolctl import ThreadpoolController
-
-        self._libs = ThreadpoolController().select(user_api="blas").lib_controllers
-        self.original = [lib.num_threads for lib in self._libs]
-
-    def set(self, threads: int) -> None:
-        for lib in self._libs:
-            lib.set_num_threads(threads)
-
-    def restore(self) -> None:
-        for lib, n in zip(self._libs, self.original):
-            lib.set_num_threads(n)
-
-
-class BlasThreadTuner:
-    """Choose the BLAS thread count of a training run by timing its first steps.
-
-    Which count is fastest depends on the machine (its cores, caches and BLAS build) as much as
-    on the shapes: the same batch-32 epoch of a 784-512-10 network ran faster on two threads
-    on one 2-core machine and on one thread on another.  So instead of a rule, the tuner
-    measures: after ``warmup`` steps on the default setting it runs ``repeats`` rounds of one
-    step per candidate (interleaved, so a burst of load hits all candidates alike), keeps the
-    fastest time of each, and uses the winner for the remaining steps.  The decision is
-    remembered per ``key`` (the model's shapes, batch size and dtype) for the rest of the
-    process, so later runs of the same shape start tuned.
-
-    The thread count can change the last bit of a matrix product (OpenBLAS blocks the sum
-    differently), so runs are bitwise reproducible for a *fixed* count: set
-    ``SCRATCHNN_BLAS_THREADS`` to fix it.  ``chosen`` tells what was used.
-
-    Use as a context manager around the loop, and :meth:`step` around each training step::
-
-        with BlasThreadTuner(key) as tuner:
-            for batch in batches:
-                with tuner.step():
-                    train_step(batch)
+    ``make_trial()`` (called only when ``key`` is new) returns the step to time.  Runs it once
+    to warm up, then ``repeats`` rounds of one call per candidate
+    (interleaved, so a burst of load hits every candidate alike), and keeps each candidate's
+    fastest time.  Ties go to fewer threads (they leave a core free for everything else).
+    ``SCRATCHNN_BLAS_THREADS`` overrides the measurement.
     """
+    forced = _forced("SCRATCHNN_BLAS_THREADS")
+    if forced is not None:
+        return forced
+    if key in _TUNED:
+        return _TUNED[key]
+    candidates = tuple(candidates or blas_thread_candidates())
+    best = {c: math.inf for c in candidates}
+    if len(candidates) > 1:
+        trial = make_trial()
+        trial()
+        for _ in range(repeats):
+            for c in candidates:
+                with blas_limit(c):
+                    start = timer()
+                    trial()
+                    best[c] = min(best[c], timer() - start)
+    _TUNED[key] = min(candidates, key=lambda c: (best[c], c))
+    return _TUNED[key]
 
-    def __init__(self, key: Hashable, candidates: Sequence[int] | None = None,
-                 warmup: int = 2, repeats: int = 3,
-                 timer: Callable[[], float] = time.perf_counter):
-        self.key = key
-        self.candidates = tuple(candidates or blas_thread_candidates())
-        self.warmup, self.repeats, self.timer = warmup, repeats, timer
-        forced = _forced("SCRATCHNN_BLAS_THREADS")
-        self.chosen: int | None = forced if forced is not None else _TUNED.get(key)
-        if self.chosen is None and len(self.candidates) == 1:
-            self.chosen = self.candidates[0]
-        self.timings: dict[int, float] = {c: math.inf for c in self.candidates}
-        self._schedule = [None] * warmup + list(self.candidates) * repeats
-        self._steps = 0
-        self._threads: _BlasThreads | None = None
 
-    def __enter__(self) -> BlasThreadTuner:
-        self._threads = _BlasThreads()
-        if self.chosen is not None:
-            self._threads.set(self.chosen)
-        return self
+def dense_step_trial(batch: int, kernel_shapes: Sequence[tuple[int, int]], dtype,
+                     n_params: int) -> Callable[[], None]:
+    """A stand-in for one training step of a stack of Dense layers, on scratch arrays.
 
-    def __exit__(self, *exc) -> None:
-        self._threads.restore()
+    The matrix products of every layer -- forward ``x @ W``, backward ``dz @ W.T`` and
+    ``x.T @ dz`` -- followed by six element-wise passes over ``n_params`` values, standing in
+    for the optimizer update (which runs while BLAS's worker threads may still hold a core).
+    Touches no model state and draws no random numbers.
+    """
+    rng = np.random.default_rng(0)
+    arrays = [(rng.standard_normal((batch, d)).astype(dtype),
+               rng.standard_normal((d, u)).astype(dtype),
+               rng.standard_normal((batch, u)).astype(dtype)) for d, u in kernel_shapes]
+    flat = np.zeros(max(n_params, 1), dtype=dtype)
+    scratch = np.empty_like(flat)
 
-    @contextlib.contextmanager
-    def step(self) -> Iterator[None]:
-        """Run one training step: timed under its candidate while tuning, else as chosen."""
-        if self.chosen is not None:
-            yield
-            return
-        candidate = self._schedule[self._steps]
-        if candidate is not None:
-            self._threads.set(candidate)
-        start = self.timer()
-        yield
-        elapsed = self.timer() - start
-        if candidate is not None:
-            self.timings[candidate] = min(self.timings[candidate], elapsed)
-        self._steps += 1
-        if self._steps == len(self._schedule):
-            self._decide()
+    def trial() -> None:
+        for x, w, dz in arrays:
+            x @ w
+            dz @ w.T
+            x.T @ dz
+        for _ in range(6):
+            np.add(flat, scratch, out=scratch)
 
-    def _decide(self) -> None:
-        # ties go to fewer threads: they leave a core free for everything else
-        self.chosen = min(self.candidates, key=lambda c: (self.timings[c], c))
-        _TUNED[self.key] = self.chosen
-        self._threads.set(self.chosen)
+    return trial
+
+
+def blas_threads_for(batch: int, kernel_shapes: Sequence[tuple[int, int]], dtype,
+                     n_params: int = 0) -> int:
+    """How many BLAS threads to use for batches of ``batch`` rows through Dense kernels of
+    ``kernel_shapes`` (inputs, units): the fastest candidate, measured on this machine.
+
+    Which count wins depends on the machine (cores, caches, BLAS build) as much as on the
+    shapes, so no fixed rule serves every machine: the first call for a shape times
+    :func:`dense_step_trial` under each candidate (a few milliseconds) and the answer is
+    remembered for the rest of the process.  The thread count can change the last bit of a
+    product (BLAS blocks the sum differently), so two processes are bitwise alike only for a
+    fixed count: set ``SCRATCHNN_BLAS_THREADS`` for that.
+    """
+    shapes = tuple(tuple(int(n) for n in s) for s in kernel_shapes)
+    key = (int(batch), shapes, np.dtype(dtype).name, int(n_params))
+    if not shapes:
+        return 1
+    return choose_blas_threads(key, lambda: dense_step_trial(batch, shapes, dtype, n_params))
 
 
 @contextlib.contextmanager

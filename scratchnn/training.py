@@ -217,7 +217,7 @@ def _train(model, batches: BatchIterator, val, cbs, history, epochs: range,
     model._set_input_grad(False)
     effective_batch = min(batches.batch_size, batches.n)
     cbs.on_train_begin({})
-    with (perf.blas_limit(perf.blas_threads_for(effective_batch, model._kernel_sizes())),
+    with (perf.blas_limit(model.blas_threads(effective_batch)),
           perf.flush_denormals()):
         for epoch in epochs:
             cbs.on_epoch_begin(epoch, {})

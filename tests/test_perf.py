@@ -90,7 +90,7 @@ def test_blas_thread_candidates_and_bad_override(monkeypatch):
     assert perf.blas_thread_candidates() == tuple(sorted({1, perf._cpu_count()}))
     monkeypatch.setenv("SCRATCHNN_BLAS_THREADS", "two")
     with pytest.raises(ValueError, match="SCRATCHNN_BLAS_THREADS"):
-        perf.BlasThreadTuner("bad-override")
+        perf.blas_threads_for(4, [(3, 2)], np.float32)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -120,71 +120,70 @@ def test_row_max_is_max_over_last_axis(shape):
 
 
 class _FakeClock:
-    """A timer whose steps cost what ``cost[threads]`` says for the BLAS thread count in force."""
+    """A timer under which a trial costs what ``cost[threads]`` says for the BLAS thread count
+    in force (read back from the BLAS library itself)."""
 
     def __init__(self, cost: dict[int, float]):
-        self.cost, self.now = cost, 0.0
+        self.cost, self.now, self.trials = cost, 0.0, []
 
     def __call__(self) -> float:
         return self.now
 
-    def run_step(self) -> None:
+    def trial(self) -> None:
         from threadpoolctl import threadpool_info
 
         threads = [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"][0]
-        self.now += self.cost[threads]
-
-
-def _tune(cost: dict[int, float], key, steps: int = 12, **kwargs) -> tuple[perf.BlasThreadTuner,
-                                                                          list[int]]:
-    from threadpoolctl import threadpool_info
-
-    clock = _FakeClock(cost)
-    seen = []
-    with perf.BlasThreadTuner(key, candidates=(1, 2), timer=clock, **kwargs) as tuner:
-        for _ in range(steps):
-            with tuner.step():
-                clock.run_step()
-                seen.append([i["num_threads"] for i in threadpool_info()
-                             if i["user_api"] == "blas"][0])
-    return tuner, seen
+        self.trials.append(threads)
+        self.now += self.cost.get(threads, 0.0)
 
 
 @pytest.mark.parametrize("fast", [1, 2])
-def test_blas_tuner_picks_the_faster_thread_count_and_remembers_it(monkeypatch, fast):
+def test_choose_blas_threads_takes_the_fastest_and_remembers_it(monkeypatch, fast):
     monkeypatch.delenv("SCRATCHNN_BLAS_THREADS", raising=False)
-    key = ("test-tuner", fast)
+    key = ("test-choose", fast)
     perf._TUNED.pop(key, None)
-    cost = {1: 3.0, 2: 2.0} if fast == 2 else {1: 1.0, 2: 5.0}
-    tuner, seen = _tune(cost, key, warmup=2, repeats=3)
-    assert tuner.chosen == fast
-    assert tuner.timings == cost
-    assert seen[2:8] == [1, 2, 1, 2, 1, 2]  # the interleaved trial steps
-    assert seen[8:] == [fast] * 4  # then the winner
-    again, seen_again = _tune({1: 9.0, 2: 9.0}, key)
-    assert again.chosen == fast and seen_again == [fast] * 12  # remembered: no new trials
+    clock = _FakeClock({1: 3.0, 2: 2.0} if fast == 2 else {1: 1.0, 2: 5.0})
+    assert perf.choose_blas_threads(key, lambda: clock.trial, (1, 2), timer=clock) == fast
+    assert clock.trials[1:] == [1, 2, 1, 2, 1, 2]  # one warm-up, then interleaved rounds
+    other = _FakeClock({1: 9.0, 2: 0.0})
+    assert perf.choose_blas_threads(key, lambda: other.trial, (1, 2), timer=other) == fast
+    assert other.trials == []  # remembered: nothing timed again
     perf._TUNED.pop(key, None)
 
 
-def test_blas_tuner_ties_go_to_one_thread_and_env_forces(monkeypatch):
+def test_choose_blas_threads_ties_go_to_one_thread_and_env_forces(monkeypatch):
     monkeypatch.delenv("SCRATCHNN_BLAS_THREADS", raising=False)
     perf._TUNED.pop("tie", None)
-    assert _tune({1: 1.0, 2: 1.0}, "tie")[0].chosen == 1
+    clock = _FakeClock({1: 1.0, 2: 1.0})
+    assert perf.choose_blas_threads("tie", lambda: clock.trial, (1, 2), timer=clock) == 1
     perf._TUNED.pop("tie", None)
     monkeypatch.setenv("SCRATCHNN_BLAS_THREADS", "2")
-    tuner, seen = _tune({1: 1.0, 2: 5.0}, "forced")
-    assert tuner.chosen == 2 and seen == [2] * 12
-    assert "forced" not in perf._TUNED
+    clock = _FakeClock({1: 1.0, 2: 5.0})
+    assert perf.choose_blas_threads("forced", lambda: clock.trial, (1, 2), timer=clock) == 2
+    assert clock.trials == [] and "forced" not in perf._TUNED
 
 
-def test_blas_tuner_restores_the_thread_count(monkeypatch):
-    from threadpoolctl import threadpool_info
+def test_blas_threads_for_measures_once_per_shape(monkeypatch):
+    monkeypatch.delenv("SCRATCHNN_BLAS_THREADS", raising=False)
+    made = []
 
-    def blas_threads():
-        return [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+    def fake_trial(*args):
+        made.append(args)
+        return lambda: None
 
-    before = blas_threads()
-    monkeypatch.setenv("SCRATCHNN_BLAS_THREADS", "1")
-    with perf.BlasThreadTuner("restore"):
-        assert set(blas_threads()) == {1}
-    assert blas_threads() == before
+    monkeypatch.setattr(perf, "dense_step_trial", fake_trial)
+    key = (7, ((5, 3), (3, 2)), "float64", 26)
+    perf._TUNED.pop(key, None)
+    first = perf.blas_threads_for(7, [(5, 3), (3, 2)], np.float64, 26)
+    assert first in perf.blas_thread_candidates()
+    assert perf.blas_threads_for(7, [(5, 3), (3, 2)], np.float64, 26) == first
+    assert len(made) == (1 if len(perf.blas_thread_candidates()) > 1 else 0)
+    perf._TUNED.pop(key, None)
+
+
+def test_dense_step_trial_leaves_the_global_generator_alone():
+    from scratchnn.seeding import global_rng
+
+    before = global_rng().bit_generator.state
+    perf.dense_step_trial(4, [(6, 5), (5, 3)], np.float32, 48)()
+    assert global_rng().bit_generator.state == before

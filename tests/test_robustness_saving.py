@@ -289,7 +289,7 @@ DESCRIPTION_CASES = {
     "optimizer lr string": (_set(["compile", "optimizer", "config", "learning_rate"])("0.1"),
                             "learning_rate must be a finite number"),
     "optimizer negative lr": (_set(["compile", "optimizer", "config", "learning_rate"])(-1),
-                              "learning_rate must be a finite non-negative number"),
+                              "learning_rate must be a finite number >= 0"),
     "optimizer unknown key": (_set(["compile", "optimizer", "config", "rho"])(0.9),
                               r"unknown key\(s\) \['rho'\]"),
     "unknown loss": (_set(["compile", "loss", "name"])("hinge"), "compile.loss.name is unknown"),
