@@ -296,7 +296,7 @@ def dense_step_trial(batch: int, kernel_shapes: Sequence[tuple[int, int]], dtype
                rng.standard_normal((d, u)).astype(dtype),
                rng.standard_normal((batch, u)).astype(dtype)) for d, u in kernel_shapes]
     flat = np.zeros(max(n_params, 1), dtype=dtype)
-    scratch = np.empty_like(flat)
+    scratch = np.zeros_like(flat)
 
     def trial() -> None:
         for x, w, dz in arrays:
