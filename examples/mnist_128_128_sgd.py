@@ -21,11 +21,11 @@ import os
 from pathlib import Path
 
 import scratchnn as snn
-from scratchnn import plots
 from scratchnn.datasets import mnist
-from scratchnn.datastats import class_counts, format_counts
-from scratchnn.evaluation import evaluate_classifier
 from scratchnn.utils import standardize, train_test_split
+from scratchnn.workflow import plots
+from scratchnn.workflow.datastats import class_counts, format_counts
+from scratchnn.workflow.evaluation import evaluate_classifier
 
 
 def settings(default_epochs: int, name: str) -> argparse.Namespace:

@@ -22,10 +22,10 @@ import os
 from pathlib import Path
 
 import scratchnn as snn
-from scratchnn import plots
 from scratchnn.datasets import mnist
-from scratchnn.evaluation import evaluate_classifier
 from scratchnn.utils import to_categorical
+from scratchnn.workflow import plots
+from scratchnn.workflow.evaluation import evaluate_classifier
 
 
 def settings(default_epochs: int, name: str) -> argparse.Namespace:

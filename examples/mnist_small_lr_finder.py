@@ -23,11 +23,11 @@ import os
 from pathlib import Path
 
 import scratchnn as snn
-from scratchnn import plots
-from scratchnn.callbacks import LearningRateScheduler
 from scratchnn.datasets import mnist
-from scratchnn.evaluation import evaluate_classifier
-from scratchnn.lr_finder import suggest_lr
+from scratchnn.engine.callbacks import LearningRateScheduler
+from scratchnn.workflow import plots
+from scratchnn.workflow.evaluation import evaluate_classifier
+from scratchnn.workflow.lr_finder import suggest_lr
 
 
 def settings(default_epochs: int, name: str) -> argparse.Namespace:

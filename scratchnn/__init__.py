@@ -7,7 +7,7 @@
     model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
 """
 
-from . import (
+from scratchnn import (
     activations,
     callbacks,
     config,
@@ -19,10 +19,11 @@ from . import (
     metrics,
     models,
     optimizers,
+    saving,
     utils,
 )
-from .model import NonFiniteLossError, Sequential
-from .saving import ModelFileError, load_model
+from scratchnn.engine.model import NonFiniteLossError, Sequential
+from scratchnn.engine.saving import ModelFileError, load_model
 
 __version__ = "0.1.0"
 
@@ -42,5 +43,6 @@ __all__ = [
     "metrics",
     "models",
     "optimizers",
+    "saving",
     "utils",
 ]

@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from . import perf
+from scratchnn.engine import perf
 
 
 class Activation:

@@ -19,10 +19,11 @@ import math
 
 import numpy as np
 
-from . import activations as activations_module
-from . import initializers, perf
-from .config import resolve_dtype
-from .seeding import global_rng
+from scratchnn import activations as activations_module
+from scratchnn import initializers
+from scratchnn.config import resolve_dtype
+from scratchnn.engine import perf
+from scratchnn.seeding import global_rng
 
 
 class Layer:

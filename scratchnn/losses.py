@@ -32,8 +32,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import config, perf
-from .checks import as_int_labels
+from scratchnn import config
+from scratchnn.checks import as_int_labels
+from scratchnn.engine import perf
 
 
 def _logsumexp(z: np.ndarray) -> np.ndarray:

@@ -15,8 +15,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .checks import check_same_length
-from .config import floatx
+from scratchnn.checks import check_same_length
+from scratchnn.config import floatx
 
 __all__ = [
     "categorical_accuracy",

@@ -12,7 +12,7 @@ numbers either way.
 
 Each update is written as a *kernel*: the update's formulas, one NumPy operation per Keras
 operation and in Keras's order (so float32 rounds exactly as Keras does), with every result
-written in place via ``out=``.  :func:`scratchnn.perf.elementwise` runs the kernel over
+written in place via ``out=``.  :func:`scratchnn.engine.perf.elementwise` runs the kernel over
 cache-sized chunks of the flat buffer; that changes the speed only (an Adam step over the
 407,050 parameters of a 784-512-10 network: ~1.4 ms as whole-array expressions, ~0.7 ms so).
 """
@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import perf
-from ._args import check_bool, check_real
+from scratchnn.arguments import check_bool, check_real
+from scratchnn.engine import perf
 
 
 class Optimizer:

@@ -12,8 +12,8 @@ import math
 
 import numpy as np
 
-from .checks import as_float_array, check_same_length
-from .seeding import rng_from, set_random_seed
+from scratchnn.checks import as_float_array, check_same_length
+from scratchnn.seeding import rng_from, set_random_seed
 
 __all__ = ["to_categorical", "normalize", "standardize", "train_test_split", "set_random_seed"]
 

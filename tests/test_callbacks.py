@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import scratchnn as snn
-from scratchnn import callbacks
+from scratchnn.engine import callbacks
 from scratchnn.layers import Dense, Input
 
 

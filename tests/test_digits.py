@@ -1,4 +1,4 @@
-"""scratchnn.digits: own images -> MNIST-style 28x28 inputs.
+"""scratchnn.workflow.digits: own images -> MNIST-style 28x28 inputs.
 
 Geometry is checked against hand-derived numbers (bounding box, aspect ratio, centre of mass,
 stroke width); the whole pipeline against real MNIST test digits that were shifted, scaled,
@@ -14,7 +14,7 @@ from PIL import Image, ImageDraw
 
 import scratchnn as snn
 from scratchnn.cli.common import apply_preprocessing, fit_preprocessing
-from scratchnn.digits import (
+from scratchnn.workflow.digits import (
     DigitImageError,
     center_of_mass,
     image_to_mnist,

@@ -1,4 +1,4 @@
-"""scratchnn.evaluation and scratchnn.datastats against plain loops and NumPy."""
+"""scratchnn.workflow.evaluation and scratchnn.workflow.datastats against plain loops and NumPy."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import pytest
 from PIL import Image
 
 import scratchnn as snn
-from scratchnn.datastats import class_counts, format_counts, format_stats, pixel_stats
-from scratchnn.evaluation import evaluate_classifier, row_normalize
+from scratchnn.workflow.datastats import class_counts, format_counts, format_stats, pixel_stats
+from scratchnn.workflow.evaluation import evaluate_classifier, row_normalize
 
 
 def test_pixel_stats_chunked_equals_numpy():

@@ -1,4 +1,4 @@
-"""scratchnn.lr_finder: the sweep follows lr = start * 10**(step/20) exactly, records the
+"""scratchnn.workflow.lr_finder: the sweep follows lr = start * 10**(step/20) exactly, records the
 losses training really produced, leaves the model untouched, and the suggestion follows the
 documented rule on hand-made curves."""
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import scratchnn as snn
-from scratchnn.lr_finder import find_learning_rate, lr_schedule, smooth, suggest_lr
+from scratchnn.workflow.lr_finder import find_learning_rate, lr_schedule, smooth, suggest_lr
 
 
 def make_model(hidden=8, opt="adam", seed=0):

@@ -1,4 +1,4 @@
-"""The speed tricks of ``scratchnn.perf`` change no number: each is checked against the plain
+"""The speed tricks of ``scratchnn.engine.perf`` change no number: each is checked against the plain
 NumPy expression it replaces."""
 
 from __future__ import annotations
@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from scratchnn import optimizers, perf
+from scratchnn import optimizers
+from scratchnn.engine import perf
 
 SIZES = [7, perf.CHUNK, 3 * perf.CHUNK + 5]  # whole-array path, exactly one chunk, chunked
 

@@ -1,4 +1,4 @@
-"""scratchnn.plots: every figure is a real PNG of the promised size, with content, and the
+"""scratchnn.workflow.plots: every figure is a real PNG of the promised size, with content, and the
 pictures show what they claim (right/wrong colours, log axis, highlighted bars)."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from scratchnn import plots
+from scratchnn.workflow import plots
 
 
 def rgb_of(hex_color: str) -> np.ndarray:
@@ -233,7 +233,8 @@ def test_show_under_agg_writes_and_closes(tmp_path, monkeypatch):
 
 
 def test_importing_does_not_import_matplotlib():
-    code = ("import sys, scratchnn, scratchnn.plots, scratchnn.digits, scratchnn.lr_finder, "
-            "scratchnn.evaluation, scratchnn.cli; "
+    code = ("import sys, scratchnn, scratchnn.workflow.plots, scratchnn.workflow.digits, "
+            "scratchnn.workflow.lr_finder, "
+            "scratchnn.workflow.evaluation, scratchnn.cli; "
             "sys.exit(1 if 'matplotlib' in sys.modules else 0)")
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0

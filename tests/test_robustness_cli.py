@@ -18,11 +18,11 @@ from PIL import Image
 from support import REPO
 
 import scratchnn
-from scratchnn import callbacks
 from scratchnn.cli import COMMAND_MODULES, build_parser, main
-from scratchnn.digits import MAX_SIDE, load_image
+from scratchnn.engine import callbacks
+from scratchnn.engine.saving import ModelFileError
 from scratchnn.layers import Dense, Flatten
-from scratchnn.saving import ModelFileError
+from scratchnn.workflow.digits import MAX_SIDE, load_image
 
 # --------------------------------------------------------------------------- fixtures
 
@@ -395,7 +395,8 @@ def test_model_files_that_fail_to_load_print_one_line(capsys, fake_mnist, tmp_pa
 @pytest.mark.parametrize("error", [
     ModelFileError("m.npz is corrupt"), PermissionError(13, "Permission denied", "m.npz"),
     IsADirectoryError(21, "Is a directory", "m.npz"), MemoryError(),
-    scratchnn.digits.DigitImageError("d.png: no digit"), OSError(28, "No space left on device"),
+    scratchnn.workflow.digits.DigitImageError("d.png: no digit"),
+    OSError(28, "No space left on device"),
 ], ids=lambda e: type(e).__name__)
 def test_main_turns_user_errors_into_messages(capsys, monkeypatch, error):
     def fail(args):

@@ -14,8 +14,8 @@ import pytest
 
 import scratchnn as snn
 from scratchnn import callbacks, optimizers
+from scratchnn.engine.training import BatchIterator, params_finite
 from scratchnn.layers import Dense, Input
-from scratchnn.training import BatchIterator, params_finite
 
 X = np.random.default_rng(0).standard_normal((12, 4)).astype(np.float32)
 Y = np.array([0, 1, 2] * 4)

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 import scratchnn as snn
+from scratchnn.engine.saving import ModelFileError
 from scratchnn.layers import Activation, Dense, Flatten, Input
-from scratchnn.saving import ModelFileError
 
 
 def _trained(blobs, optimizer="adam"):

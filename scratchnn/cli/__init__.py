@@ -13,8 +13,8 @@ import argparse
 import importlib
 import sys
 
-from ..digits import DigitImageError
-from ..saving import ModelFileError
+from scratchnn.engine.saving import ModelFileError
+from scratchnn.workflow.digits import DigitImageError
 
 #: Modules of this package that provide subcommands, in help order.
 COMMAND_MODULES = ["train", "evaluate", "explore", "lrfind", "tune", "report", "predict", "parity"]

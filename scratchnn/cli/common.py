@@ -12,9 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import optimizers
-from ..datasets import mnist
-from ..utils import normalize, standardize, train_test_split
+from scratchnn import optimizers
+from scratchnn.datasets import mnist
+from scratchnn.utils import normalize, standardize, train_test_split
 
 PREPROCESSING = ("scale", "l2", "standardize")
 HIDDEN_ACTIVATIONS = ["relu", "sigmoid", "tanh", "linear"]
@@ -275,7 +275,7 @@ def load_model_and_test_set(model_path: str, data: str | None):
     """A saved model (compiled with the tutorial's loss if it was saved uncompiled), MNIST's test
     images preprocessed with the model's own recipe and shaped for its input, the raw uint8
     test images and their labels."""
-    from ..saving import load_model
+    from scratchnn.engine.saving import load_model
 
     model = load_model(model_path)
     check_mnist_model(model, model_path)

@@ -3,8 +3,8 @@ preprocessed the way the model was trained."""
 
 from __future__ import annotations
 
-from ..utils import to_categorical
-from .common import HelpFormatter, load_model_and_test_set, positive_int
+from scratchnn.cli.common import HelpFormatter, load_model_and_test_set, positive_int
+from scratchnn.utils import to_categorical
 
 
 def register(sub) -> None:

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import plots
-from ..datastats import class_counts, describe, format_counts, format_stats, pixel_stats
-from .common import (
+from scratchnn.cli.common import (
     PREPROCESSING,
     HelpFormatter,
     apply_preprocessing,
@@ -22,6 +20,14 @@ from .common import (
     positive_int,
     prepare_output_dir,
     validation_split,
+)
+from scratchnn.workflow import plots
+from scratchnn.workflow.datastats import (
+    class_counts,
+    describe,
+    format_counts,
+    format_stats,
+    pixel_stats,
 )
 
 RECIPE_NAMES = {"scale": "x/255", "l2": "L2 rows", "standardize": "standardized"}

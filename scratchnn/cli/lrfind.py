@@ -10,11 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .. import optimizers
-from ..lr_finder import find_learning_rate
-from ..seeding import set_random_seed
-from ..utils import to_categorical
-from .common import (
+from scratchnn import optimizers
+from scratchnn.cli.common import (
     PREPROCESSING,
     HelpFormatter,
     add_network_args,
@@ -27,7 +24,10 @@ from .common import (
     positive_int,
     prepare_output_dir,
 )
-from .train import build_model
+from scratchnn.cli.train import build_model
+from scratchnn.seeding import set_random_seed
+from scratchnn.utils import to_categorical
+from scratchnn.workflow.lr_finder import find_learning_rate
 
 
 def register(sub) -> None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import sys
 
-from .common import HelpFormatter, add_network_args, non_negative_int, positive_int
+from scratchnn.cli.common import HelpFormatter, add_network_args, non_negative_int, positive_int
 
 
 def register(sub) -> None:

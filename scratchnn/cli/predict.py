@@ -1,9 +1,9 @@
 """``scratchnn predict MODEL IMAGE...``: classify your own digit images.
 
 Each PNG/JPEG (any size, dark-on-light or light-on-dark, colour or gray) is turned into an
-MNIST-style 28x28 image by :mod:`scratchnn.digits` (grayscale, invert if needed, crop to the
-ink, fit into 20x20 keeping the aspect ratio, centre by centre of mass), then preprocessed with
-the model's saved recipe and classified.  One line per image::
+MNIST-style 28x28 image by :mod:`scratchnn.workflow.digits` (grayscale, invert if needed,
+crop to the ink, fit into 20x20 keeping the aspect ratio, centre by centre of mass), then
+preprocessed with the model's saved recipe and classified.  One line per image::
 
     seven.png: 7  (p = 0.9731; next 1: 0.0123, 2: 0.0071)
 
@@ -19,10 +19,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from .. import plots
-from ..digits import predict_digits
-from ..saving import load_model
-from .common import HelpFormatter, check_mnist_input, positive_int, prepare_output_dir
+from scratchnn.cli.common import HelpFormatter, check_mnist_input, positive_int, prepare_output_dir
+from scratchnn.engine.saving import load_model
+from scratchnn.workflow import plots
+from scratchnn.workflow.digits import predict_digits
 
 
 def register(sub) -> None:

@@ -9,14 +9,14 @@ test sample beside it) into ``--out``.
 
 from __future__ import annotations
 
-from ..evaluation import evaluate_classifier
-from .common import (
+from scratchnn.cli.common import (
     HelpFormatter,
     load_model_and_test_set,
     non_negative_int,
     positive_int,
     prepare_output_dir,
 )
+from scratchnn.workflow.evaluation import evaluate_classifier
 
 
 def register(sub) -> None:

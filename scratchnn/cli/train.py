@@ -8,12 +8,7 @@ from __future__ import annotations
 
 import time
 
-from ..config import resolve_dtype
-from ..layers import Dense, Flatten
-from ..model import Sequential
-from ..seeding import set_random_seed
-from ..utils import to_categorical
-from .common import (
+from scratchnn.cli.common import (
     PREPROCESSING,
     HelpFormatter,
     add_network_args,
@@ -26,6 +21,11 @@ from .common import (
     positive_int,
     seed_or_random,
 )
+from scratchnn.config import resolve_dtype
+from scratchnn.engine.model import Sequential
+from scratchnn.layers import Dense, Flatten
+from scratchnn.seeding import set_random_seed
+from scratchnn.utils import to_categorical
 
 
 def register(sub) -> None:

@@ -19,10 +19,8 @@ import time
 
 import numpy as np
 
-from .. import optimizers, plots
-from ..seeding import set_random_seed
-from ..utils import to_categorical
-from .common import (
+from scratchnn import optimizers
+from scratchnn.cli.common import (
     DEFAULT_LR,
     HIDDEN_ACTIVATIONS,
     PREPROCESSING,
@@ -38,7 +36,10 @@ from .common import (
     prepare_output_dir,
     validation_split,
 )
-from .train import build_model
+from scratchnn.cli.train import build_model
+from scratchnn.seeding import set_random_seed
+from scratchnn.utils import to_categorical
+from scratchnn.workflow import plots
 
 
 def parse_hidden(spec: str) -> list[int]:

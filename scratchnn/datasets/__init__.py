@@ -7,8 +7,8 @@ pickle-free ``.npz`` reader in :mod:`scratchnn.datasets.npz` and the exceptions 
 
 from __future__ import annotations
 
-from . import errors, idx, mnist, npz
-from .errors import CorruptDataError, DatasetError, DatasetNotFoundError
+from scratchnn.datasets import errors, idx, mnist, npz
+from scratchnn.datasets.errors import CorruptDataError, DatasetError, DatasetNotFoundError
 
 __all__ = ["errors", "idx", "mnist", "npz", "CorruptDataError", "DatasetError",
            "DatasetNotFoundError"]

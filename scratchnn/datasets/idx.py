@@ -38,7 +38,7 @@ from typing import BinaryIO
 
 import numpy as np
 
-from .errors import CorruptDataError, DatasetError, as_path, describe_os_error
+from scratchnn.datasets.errors import CorruptDataError, DatasetError, as_path, describe_os_error
 
 __all__ = [
     "CorruptDataError",
@@ -343,7 +343,7 @@ def write_idx(path: str | os.PathLike, array) -> Path:
     pathlib.Path
         The path written.
     """
-    from ..atomic import atomic_write
+    from scratchnn.atomic import atomic_write
 
     arr = np.asarray(array)
     if arr.ndim == 0 or arr.ndim > 255:

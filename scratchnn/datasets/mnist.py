@@ -44,15 +44,15 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import (
+from scratchnn.datasets.errors import (
     CorruptDataError,
     DatasetError,
     DatasetNotFoundError,
     as_path,
     describe_os_error,
 )
-from .idx import _open_stream, _read_up_to, parse_idx, read_idx, read_idx_header
-from .npz import Layout, read_npz
+from scratchnn.datasets.idx import _open_stream, _read_up_to, parse_idx, read_idx, read_idx_header
+from scratchnn.datasets.npz import Layout, read_npz
 
 __all__ = [
     "load_data",

@@ -24,8 +24,8 @@ from typing import BinaryIO
 
 import numpy as np
 
-from .errors import CorruptDataError, DatasetError, as_path, describe_os_error
-from .idx import _check_max_bytes, _read_up_to
+from scratchnn.datasets.errors import CorruptDataError, DatasetError, as_path, describe_os_error
+from scratchnn.datasets.idx import _check_max_bytes, _read_up_to
 
 __all__ = ["read_npz", "ZIP_MAGICS"]
 

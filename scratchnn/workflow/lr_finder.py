@@ -2,7 +2,7 @@ r"""The learning-rate range test: raise the learning rate exponentially while tr
 watch the loss.
 
 The tutorials' version trains one *epoch* per learning rate with a
-:class:`~scratchnn.callbacks.LearningRateScheduler`:
+:class:`~scratchnn.engine.callbacks.LearningRateScheduler`:
 
 .. math:: \eta_e = \eta_0 \cdot 10^{e / s}, \qquad \eta_0 = 10^{-4},\; s = 20
 
@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .callbacks import LearningRateScheduler
-from .seeding import rng_from
+from scratchnn.engine.callbacks import LearningRateScheduler
+from scratchnn.seeding import rng_from
 
 __all__ = ["LRFinderResult", "lr_schedule", "find_learning_rate", "suggest_lr", "smooth"]
 
@@ -97,8 +97,8 @@ class LRFinderResult:
         return self.suggested_range[1]
 
     def plot(self, path, show: bool = False, **kwargs):
-        """Write the loss-vs-rate picture (:func:`scratchnn.plots.plot_lr_finder`)."""
-        from .plots import plot_lr_finder
+        """Write the loss-vs-rate picture (:func:`scratchnn.workflow.plots.plot_lr_finder`)."""
+        from scratchnn.workflow.plots import plot_lr_finder
 
         return plot_lr_finder(self.learning_rates, self.losses, path,
                               smoothed=self.smoothed if self.per_batch else None,
@@ -256,7 +256,7 @@ def find_learning_rate(model, x, y, *, start: float = 1e-4, steps_per_decade: fl
                 raise ValueError(f"epochs must be >= 1, got {epochs}")
             sched = LearningRateScheduler(
                 lambda epoch: lr_schedule(epoch, start, steps_per_decade))
-            from .callbacks import TerminateOnNaN
+            from scratchnn.engine.callbacks import TerminateOnNaN
 
             hist = model.fit(x, y, batch_size=batch_size, epochs=n_epochs, verbose=verbose,
                              callbacks=[sched, TerminateOnNaN()], seed=seed)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .checks import as_int_labels
+from scratchnn.checks import as_int_labels
 
 __all__ = ["PixelStats", "pixel_stats", "class_counts", "format_counts", "format_stats",
            "describe"]

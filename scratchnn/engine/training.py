@@ -25,8 +25,9 @@ Keras's ``fit`` and advances scratchnn's from Keras's ``on_train_batch_end``, so
 same step whenever their parameters are compared, with no threads and nothing to race.
 
 While the generator is suspended, the BLAS thread limit and the flush-to-zero mode of the loop
-(see :mod:`scratchnn.perf`) stay in force for the calling thread; exhausting the generator, or
-closing it (``gen.close()``, also done when it is garbage-collected), restores them.
+(see :mod:`scratchnn.engine.perf`) stay in force for the calling thread; exhausting the
+generator, or closing it (``gen.close()``, also done when it is garbage-collected), restores
+them.
 """
 
 from __future__ import annotations
@@ -38,9 +39,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import callbacks as callbacks_module
-from . import perf
-from ._args import (
+from scratchnn.arguments import (
     check_batch_size,
     check_bool,
     check_int,
@@ -48,7 +47,9 @@ from ._args import (
     check_seed,
     check_verbose,
 )
-from .seeding import rng_from
+from scratchnn.engine import callbacks as callbacks_module
+from scratchnn.engine import perf
+from scratchnn.seeding import rng_from
 
 
 class NonFiniteLossError(FloatingPointError):

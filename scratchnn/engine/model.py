@@ -20,18 +20,18 @@ from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 
-from . import callbacks as callbacks_module
-from . import losses as losses_module
-from . import metrics as metrics_module
-from . import optimizers as optimizers_module
-from . import perf, training
-from ._args import check_batch_size, check_bool, check_verbose
-from .activations import Softmax
-from .checks import as_float_array, check_same_length
-from .config import resolve_dtype
-from .layers import InputLayer, Layer
-from .seeding import global_rng
-from .training import NonFiniteLossError, TrainStep
+from scratchnn import losses as losses_module
+from scratchnn import metrics as metrics_module
+from scratchnn import optimizers as optimizers_module
+from scratchnn.activations import Softmax
+from scratchnn.arguments import check_batch_size, check_bool, check_verbose
+from scratchnn.checks import as_float_array, check_same_length
+from scratchnn.config import resolve_dtype
+from scratchnn.engine import callbacks as callbacks_module
+from scratchnn.engine import perf, training
+from scratchnn.engine.training import NonFiniteLossError, TrainStep
+from scratchnn.layers import InputLayer, Layer
+from scratchnn.seeding import global_rng
 
 __all__ = ["NonFiniteLossError", "Sequential"]
 
@@ -91,7 +91,7 @@ class Sequential:
         """Create every layer's parameters for per-sample input shape ``input_shape``.
 
         Accepts Keras's ``(None, 784)`` form too.  Parameters and gradients are then packed
-        into one flat buffer each (see :mod:`scratchnn.perf`).
+        into one flat buffer each (see :mod:`scratchnn.engine.perf`).
         """
         if input_shape is not None:
             shape = tuple(input_shape)
@@ -218,7 +218,8 @@ class Sequential:
 
     def blas_threads(self, batch_size: int) -> int:
         """The BLAS thread count for batches of ``batch_size`` rows through this model:
-        measured once per shape on this machine (see :func:`scratchnn.perf.blas_threads_for`)."""
+        measured once per shape on this machine (:func:`scratchnn.engine.perf.blas_threads_for`).
+        """
         kernels = [p.shape for layer in self.layers for p in layer.params.values() if p.ndim == 2]
         return perf.blas_threads_for(batch_size, kernels, self.dtype, self.count_params())
 
@@ -312,7 +313,7 @@ class Sequential:
                   initial_epoch: int = 0, seed: int | None = None) -> Iterator[TrainStep]:
         """``fit`` one optimizer step at a time: checks the arguments and prepares the data at
         once, then returns a generator that runs ``fit``'s loop (callbacks included) and yields
-        a :class:`scratchnn.training.TrainStep` ``(epoch, batch, logs)`` after each step's
+        a :class:`scratchnn.engine.training.TrainStep` ``(epoch, batch, logs)`` after each step's
         ``on_train_batch_end``.  Exhausting it is ``fit``; ``self.history`` is the result."""
         return training.fit_steps(self, x, y, batch_size=batch_size, epochs=epochs,
                                   verbose=verbose, callbacks=callbacks,
@@ -459,7 +460,7 @@ class Sequential:
             print_fn(line)
 
     def get_config(self) -> dict:
-        from .layers import serialize
+        from scratchnn.layers import serialize
 
         return {"name": self.name, "dtype": None if self.dtype is None else self.dtype.name,
                 "input_shape": None if self._input_shape is None else list(self._input_shape),
@@ -467,19 +468,19 @@ class Sequential:
 
     def save(self, filepath) -> None:
         """Save architecture, weights, compile settings and optimizer state (see saving)."""
-        from .saving import save_model
+        from scratchnn.engine.saving import save_model
 
         save_model(self, filepath)
 
     def save_weights(self, filepath) -> None:
-        """Save only the weights (atomic ``.npz``; see :mod:`scratchnn.saving`)."""
-        from .saving import save_weights
+        """Save only the weights (atomic ``.npz``; see :mod:`scratchnn.engine.saving`)."""
+        from scratchnn.engine.saving import save_weights
 
         save_weights(self, filepath)
 
     def load_weights(self, filepath) -> None:
         """Load weights from ``save_weights``/``save`` files; on any error nothing changes."""
-        from .saving import load_weights
+        from scratchnn.engine.saving import load_weights
 
         load_weights(self, filepath)
 

@@ -435,7 +435,7 @@ class DigitPrediction:
 
 def _model_input(model, images: np.ndarray) -> np.ndarray:
     """Apply the model's saved preprocessing recipe and reshape to its input shape."""
-    from .cli.common import apply_preprocessing
+    from scratchnn.cli.common import apply_preprocessing
 
     recipe = (getattr(model, "metadata", None) or {}).get("preprocess", {"kind": "scale"})
     x = apply_preprocessing(recipe, images, model.dtype or "float32")

@@ -46,7 +46,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import activations, initializers, losses, metrics, optimizers
+from scratchnn import activations, initializers, losses, metrics, optimizers
 
 __all__ = ["FORMAT", "VERSION", "ModelFileError", "ModelFile", "ModelSpec", "CompileSpec",
            "parse_model_spec", "weights_dtype"]

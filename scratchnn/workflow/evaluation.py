@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .metrics import confusion_matrix, most_confused_pairs, precision_recall
-from .utils import to_categorical
+from scratchnn.metrics import confusion_matrix, most_confused_pairs, precision_recall
+from scratchnn.utils import to_categorical
 
 __all__ = ["EvaluationReport", "evaluate_classifier", "row_normalize"]
 
@@ -91,7 +91,7 @@ class EvaluationReport:
         ``errors.png`` (up to ``grid`` misclassified samples) and ``probabilities.png`` (the
         probabilities of sample ``sample`` beside its image).
         """
-        from . import plots
+        from scratchnn.workflow import plots
 
         out = Path(out_dir)
         paths = {

@@ -1,0 +1,185 @@
+"""Saving and loading models: one ``.npz`` file, readable with ``allow_pickle=False``.
+
+The file holds ``__scratchnn__`` (a JSON string: format version, architecture, dtype, compile
+settings), ``weight/{i}`` (in ``get_weights()`` order) and ``optimizer/{key}`` (step counter
+and slots); :mod:`scratchnn.engine.model_file` describes it exactly.
+
+Writes go through :func:`scratchnn.atomic.atomic_write`: the data goes to a temporary file
+``.<name>.<pid>.<hex>.scratchnn-tmp`` in the same folder, is flushed to disk, and only then
+replaces the target, so a failed save leaves the previous file intact and nothing
+half-written.  A new file gets the umask's permissions (0644 under the usual umask 022, like
+``np.savez``); a replaced file keeps its permissions; saving through a symlink replaces the
+file it points to (the link stays a link); temporary files left by a killed process are
+removed by the next save to the same path.
+
+Reads validate the whole description and every array's shape and dtype before allocating
+anything (:mod:`scratchnn.engine.model_file`); every damaged or crafted file raises
+:class:`ModelFileError` naming the file and the problem.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+
+from scratchnn.atomic import atomic_write
+from scratchnn.engine.model_file import (
+    FORMAT,
+    VERSION,
+    ModelFile,
+    ModelFileError,
+    ModelSpec,
+    parse_model_spec,
+    weights_dtype,
+)
+
+__all__ = ["FORMAT", "VERSION", "ModelFileError", "load_model", "load_weights", "save_model",
+           "save_weights"]
+
+
+def _description_array(description: dict) -> np.ndarray:
+    try:
+        text = json.dumps(description, allow_nan=True)
+    except (TypeError, ValueError) as exc:  # only metadata is free-form
+        raise ValueError(f"model.metadata must be JSON-serializable (str keys; str, number, "
+                         f"bool, None, list, dict values): {exc}") from exc
+    return np.array(text)
+
+
+def _write_npz(filepath, arrays: dict[str, np.ndarray]) -> None:
+    atomic_write(filepath, lambda f: np.savez(f, **arrays))
+
+
+def save_model(model, filepath: str | os.PathLike) -> None:
+    """Write ``model`` (architecture, weights, compile settings, optimizer state) atomically.
+
+    ``model.metadata`` must be a JSON-serializable dict.  See the module docstring for
+    permissions, symlinks and temporary files.
+    """
+    from scratchnn import losses, optimizers
+
+    model._require_built()
+    if not isinstance(model.metadata, dict):
+        raise TypeError(f"model.metadata must be a dict, got {type(model.metadata).__name__}")
+    description = {"format": FORMAT, "version": VERSION, "kind": "model",
+                   "model": model.get_config(), "metadata": model.metadata}
+    if model.compiled:
+        description["compile"] = {
+            "loss": losses.serialize(model.loss),
+            "optimizer": optimizers.serialize(model.optimizer),
+            "metrics": [m if isinstance(m, str) else name
+                        for m, (name, _) in zip(model._metric_specs, model._metrics)],
+        }
+    arrays = {"__scratchnn__": _description_array(description)}
+    for i, w in enumerate(model.get_weights()):
+        arrays[f"weight/{i}"] = w
+    if model.compiled and model.optimizer.built:
+        for key, value in model.optimizer.get_state().items():
+            arrays[f"optimizer/{key}"] = value
+    _write_npz(filepath, arrays)
+
+
+def _check_capacity(file: ModelFile, spec: ModelSpec) -> None:
+    """Fail early, with the sizes, when the description asks for more data than the file has."""
+    needed = spec.param_count * spec.dtype.itemsize
+    held = sum(file.data_sizes().values())
+    if needed > held:
+        file.fail(f"the description needs {spec.param_count:,} {spec.dtype.name} weights "
+                  f"({needed:,} bytes) but the file holds only {held:,} bytes of arrays")
+
+
+def _read_optimizer_state(file: ModelFile, spec: ModelSpec) -> dict[str, np.ndarray]:
+    state = {key[len("optimizer/"):]: file.read(key) for key in file.keys
+             if key.startswith("optimizer/")}
+    if state and int(state["iterations"]) < 0:
+        file.fail(f"optimizer state is invalid: iterations = {int(state['iterations'])} < 0")
+    return state
+
+
+def _build(spec: ModelSpec, path) -> object:
+    """The model ``spec`` describes, built with zero weights (the file's are set next).
+
+    The layers' initializers are only swapped for zeros during ``build``: loading neither
+    spends time on random numbers it would overwrite nor advances the global generator.
+    """
+    from scratchnn.engine.model import Sequential
+    from scratchnn.initializers import Zeros
+    from scratchnn.layers import LAYER_CLASSES
+
+    try:
+        layers = [LAYER_CLASSES[class_name](**config) for class_name, config in spec.layers]
+        model = Sequential(layers, name=spec.name, dtype=spec.dtype.name)
+    except (TypeError, ValueError) as exc:  # the checks should have caught it already
+        raise ModelFileError(f"{path}: invalid model description: {exc}") from exc
+    dense = [(layer, layer.kernel_initializer, layer.bias_initializer) for layer in layers
+             if hasattr(layer, "kernel_initializer")]
+    for layer, _, _ in dense:
+        layer.kernel_initializer = layer.bias_initializer = Zeros()
+    try:
+        model.build(spec.input_shape)
+    finally:
+        for layer, kernel_initializer, bias_initializer in dense:
+            layer.kernel_initializer, layer.bias_initializer = kernel_initializer, bias_initializer
+    model.metadata = dict(spec.metadata)
+    return model
+
+
+def load_model(filepath: str | os.PathLike, compile: bool = True):
+    """Rebuild a model saved by :func:`save_model` (compiled, with optimizer state).
+
+    Raises ``FileNotFoundError`` when there is no file at ``filepath`` and
+    :class:`ModelFileError` (naming the file and the problem) for anything wrong inside it;
+    nothing is allocated for the weights until the whole file has been checked.
+    """
+    if not isinstance(compile, bool):
+        raise TypeError(f"compile must be True or False, got {compile!r}")
+    with ModelFile(filepath) as file:
+        if file.description["kind"] != "model":
+            file.fail("holds only weights (written by save_weights): build the model and call "
+                      "model.load_weights(path)")
+        spec = parse_model_spec(file.description, file.path)
+        _check_capacity(file, spec)
+        expected, optional = spec.expected_entries()
+        file.check_entries(expected, optional)
+        weights = [file.read(f"weight/{i}") for i in range(len(spec.weight_shapes))]
+        state = _read_optimizer_state(file, spec)
+    model = _build(spec, file.path)
+    model.set_weights(weights)
+    if compile and spec.compile is not None:
+        model.compile(optimizer=spec.compile.optimizer, loss=spec.compile.loss,
+                      metrics=spec.compile.metrics)
+        if state:
+            model.optimizer.set_state(state, [model._flat_params])
+    return model
+
+
+def save_weights(model, filepath: str | os.PathLike) -> None:
+    """Write only the weights (atomic ``.npz``, same rules as :func:`save_model`)."""
+    weights = model.get_weights()
+    description = {"format": FORMAT, "version": VERSION, "kind": "weights",
+                   "dtype": model.dtype.name}
+    arrays = {"__scratchnn__": _description_array(description)}
+    for i, w in enumerate(weights):
+        arrays[f"weight/{i}"] = w
+    _write_npz(filepath, arrays)
+
+
+def load_weights(model, filepath: str | os.PathLike) -> None:
+    """Load weights saved by :func:`save_weights` or :func:`save_model` into ``model``.
+
+    The stored arrays must match the model's weights in number and shape and be real floats
+    (float16/32/64, cast to the model's dtype).  Everything is checked before any weight is
+    written, so on error the model is unchanged.
+    """
+    own = model.weights
+    with ModelFile(filepath) as file:
+        if file.description["kind"] == "weights":
+            dtype = weights_dtype(file.description, file.path)
+        else:
+            dtype = parse_model_spec(file.description, file.path).dtype
+        expected = {f"weight/{i}": (w.shape, dtype) for i, w in enumerate(own)}
+        file.check_entries(expected, ignore_prefix="optimizer/", target="the model")
+        weights = [file.read(key) for key in expected]
+    model.set_weights(weights)
