@@ -11,7 +11,8 @@ or the complete new one, never a half-written one.  The rules:
   target's folder and are removed on any error.  A process killed mid-write (SIGKILL, power
   loss) cannot remove its own, so before each write the temporary files of *that target* whose
   process no longer exists are deleted (POSIX only; a temporary file whose pid has been reused
-  by a live process stays until that process ends).
+  by a live process stays until that process ends).  Temporary *folders* (a download being
+  staged, :func:`make_temp_dir`) follow the same naming and clean-up.
 """
 
 from __future__ import annotations
@@ -19,12 +20,14 @@ from __future__ import annotations
 import errno
 import os
 import secrets
+import shutil
 import stat
 from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
-__all__ = ["TEMP_SUFFIX", "atomic_write", "resolve_target", "remove_stale_temp_files"]
+__all__ = ["TEMP_SUFFIX", "atomic_write", "make_temp_dir", "remove_stale_temp_files",
+           "resolve_target", "temp_path"]
 
 #: Suffix of every temporary file written by :func:`atomic_write`.
 TEMP_SUFFIX = ".scratchnn-tmp"
@@ -74,30 +77,50 @@ def _temp_pid(entry: str, prefix: str) -> int | None:
     return pid if 0 < pid <= _MAX_PID else None
 
 
-def remove_stale_temp_files(target: Path) -> list[Path]:
-    """Delete ``target``'s temporary files left by processes that no longer exist.
+def temp_path(target: Path) -> Path:
+    """A fresh name ``.<target name>.<pid>.<random hex>.scratchnn-tmp`` beside ``target``."""
+    return target.parent / f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}{TEMP_SUFFIX}"
 
-    Only files named by :func:`atomic_write` for this exact target are considered; files of
+
+def make_temp_dir(target: Path) -> Path:
+    """Create and return a temporary folder named like :func:`temp_path` (e.g. to stage a
+    download), after removing the stale ones of ``target`` (:func:`remove_stale_temp_files`)."""
+    remove_stale_temp_files(target)
+    folder = temp_path(target)
+    folder.mkdir()
+    return folder
+
+
+def _remove(path: Path, is_dir: bool) -> bool:
+    try:
+        shutil.rmtree(path) if is_dir else os.unlink(path)
+    except OSError:  # removed concurrently, or not ours to remove
+        return False
+    return True
+
+
+def remove_stale_temp_files(target: Path) -> list[Path]:
+    """Delete ``target``'s temporary files (and folders) left by processes that no longer exist.
+
+    Only entries named by :func:`temp_path` for this exact target are considered; those of
     this process and of live processes are kept.  Returns the paths removed.
     """
     if os.name != "posix":  # os.kill(pid, 0) is not an existence check elsewhere
         return []
     prefix = f".{target.name}."
-    removed = []
     try:
         with os.scandir(target.parent) as entries:
-            names = [e.name for e in entries if e.is_file(follow_symlinks=False)]
+            found = [(e.name, e.is_dir(follow_symlinks=False)) for e in entries
+                     if e.is_file(follow_symlinks=False) or e.is_dir(follow_symlinks=False)]
     except OSError:  # a folder we may write but not list: nothing to clean
         return []
-    for name in names:
+    removed = []
+    for name, is_dir in found:
         pid = _temp_pid(name, prefix)
         if pid is None or pid == os.getpid() or _pid_alive(pid):
             continue
-        try:
-            os.unlink(target.parent / name)
-        except OSError:  # removed concurrently, or not ours to remove
-            continue
-        removed.append(target.parent / name)
+        if _remove(target.parent / name, is_dir):
+            removed.append(target.parent / name)
     return removed
 
 
@@ -139,7 +162,7 @@ def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], None]) -> 
     target = resolve_target(path)
     remove_stale_temp_files(target)
     mode = _new_file_mode(target)
-    tmp = target.parent / f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}{TEMP_SUFFIX}"
+    tmp = temp_path(target)
     # O_EXCL: never follow or reuse an existing name; 0o666 lets the umask decide, as open() does
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o666)
     try:

@@ -441,6 +441,36 @@ def test_download_is_all_or_nothing_when_moving_into_place_fails(tmp_path, monke
     assert not (tmp_path / "dl").exists()
 
 
+def _dead_pid() -> int:
+    """The pid of a process that has exited (and been reaped)."""
+    import subprocess
+    import sys
+
+    child = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                           capture_output=True, text=True, check=True)
+    return int(child.stdout)
+
+
+def test_download_removes_staging_folders_of_killed_downloads(tmp_path):
+    data = {base: bytes(idx_header(0x08, (3,)) + b"\x01\x02\x03") for base in mnist.FILES.values()}
+    table = {b: (hashlib.sha256(c).hexdigest(), len(c)) for b, c in data.items()}
+
+    def fetch(url, dest, timeout):
+        dest.write_bytes(gzip.compress(data[url.rsplit("/", 1)[1][: -len(".gz")]]))
+
+    target = tmp_path / "dl"
+    stale = target / f".download.{_dead_pid()}.0badcafe.scratchnn-tmp"  # a SIGKILLed download
+    live = target / f".download.{os.getppid()}.0000beef.scratchnn-tmp"  # a running one
+    for folder in (stale, live):
+        folder.mkdir(parents=True)
+        (folder / "train-images-idx3-ubyte.gz").write_bytes(b"partial")
+    mnist.download(target, mirrors=["https://m.invalid/"], checksums=table, fetch=fetch)
+    assert not stale.exists() and live.is_dir()
+    assert sorted(p.name for p in target.iterdir() if not p.name.startswith(".")) == sorted(
+        f"{base}.gz" for base in mnist.FILES.values())
+    assert [p.name for p in target.iterdir() if p.name.startswith(".")] == [live.name]
+
+
 def test_download_bomb_is_verified_without_decompressing_it(tmp_path):
     base = "train-labels-idx1-ubyte"
     content = idx_header(0x08, (3,)) + b"\x01\x02\x03"

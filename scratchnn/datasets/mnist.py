@@ -36,7 +36,6 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import tempfile
 import urllib.request
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -44,6 +43,7 @@ from pathlib import Path
 
 import numpy as np
 
+from scratchnn.atomic import make_temp_dir
 from scratchnn.datasets.errors import (
     CorruptDataError,
     DatasetError,
@@ -506,7 +506,9 @@ def download(
     created = _prepare_dir(directory)
     staging: Path | None = None
     try:
-        staging = Path(tempfile.mkdtemp(dir=directory, prefix=".download-"))
+        # named .download.<pid>.<hex>.scratchnn-tmp: a later download removes it if this
+        # process is killed before it can clean up
+        staging = make_temp_dir(directory / "download")
         staged = {
             part: _download_one(base, staging, mirrors, checksums, timeout, fetch)
             for part, base in FILES.items()
