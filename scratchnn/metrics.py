@@ -17,6 +17,7 @@ import numpy as np
 
 from scratchnn.checks import check_same_length
 from scratchnn.config import floatx
+from scratchnn.registry import Registry
 
 __all__ = [
     "categorical_accuracy",
@@ -136,14 +137,6 @@ def binary_accuracy(y_true, y_pred, threshold: float = 0.5) -> np.ndarray:
     return _per_sample(yt == (yp > threshold))
 
 
-_EXPLICIT: dict[str, MetricFn] = {
-    "categorical_accuracy": categorical_accuracy,
-    "sparse_categorical_accuracy": sparse_categorical_accuracy,
-    "binary_accuracy": binary_accuracy,
-}
-_ALIASES = ("accuracy", "acc")
-
-
 def _auto_accuracy(y_true, y_pred) -> np.ndarray:
     """Keras 3's ``"accuracy"``: binary, sparse or categorical chosen from the shapes.
 
@@ -159,6 +152,13 @@ def _auto_accuracy(y_true, y_pred) -> np.ndarray:
     if yt.ndim < yp.ndim or (yt.shape[-1] == 1 and yp.shape[-1] > 1):
         return sparse_categorical_accuracy(yt, yp)
     return categorical_accuracy(yt, yp)
+
+
+METRICS: Registry[MetricFn] = Registry("metric")
+METRICS.add(_auto_accuracy, "accuracy", "acc")
+METRICS.add(categorical_accuracy, "categorical_accuracy")
+METRICS.add(sparse_categorical_accuracy, "sparse_categorical_accuracy")
+METRICS.add(binary_accuracy, "binary_accuracy")
 
 
 def get(identifier, loss_name: str | None = None) -> tuple[str, MetricFn]:
@@ -197,13 +197,7 @@ def get(identifier, loss_name: str | None = None) -> tuple[str, MetricFn]:
     if identifier is None:
         raise ValueError("expected a metric, got None")
     if isinstance(identifier, str):
-        key = identifier.lower()
-        if key in _ALIASES:
-            return identifier, _auto_accuracy
-        if key in _EXPLICIT:
-            return identifier, _EXPLICIT[key]
-        known = ", ".join(repr(k) for k in (*_ALIASES, *_EXPLICIT))
-        raise ValueError(f"unknown metric {identifier!r}; known metrics: {known}")
+        return identifier, METRICS.lookup(identifier)
     if callable(identifier):
         name = getattr(identifier, "__name__", None) or type(identifier).__name__
         return name, identifier
