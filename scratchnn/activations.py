@@ -11,11 +11,10 @@ Each activation is a small stateless object with
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 
 from scratchnn.engine import perf
+from scratchnn.registry import Registry
 
 
 class Activation:
@@ -133,7 +132,9 @@ sigmoid = Sigmoid()
 tanh = Tanh()
 softmax = Softmax()
 
-_BY_NAME: dict[str, Activation] = {a.name: a for a in (linear, relu, sigmoid, tanh, softmax)}
+ACTIVATIONS: Registry[Activation] = Registry("activation", base=Activation)
+for _activation in (linear, relu, sigmoid, tanh, softmax):
+    ACTIVATIONS.add(_activation, _activation.name)
 
 
 def get(identifier: str | Activation | None) -> Activation:
@@ -144,31 +145,22 @@ def get(identifier: str | Activation | None) -> Activation:
     """
     if identifier is None:
         return linear
-    if isinstance(identifier, str):
-        try:
-            return _BY_NAME[identifier.lower()]
-        except KeyError:
-            raise ValueError(
-                f"Unknown activation {identifier!r}; known: {sorted(_BY_NAME)}"
-            ) from None
-    if isinstance(identifier, Activation) or (
-        callable(getattr(identifier, "forward", None))
-        and callable(getattr(identifier, "backward", None))
-    ):
-        return identifier  # type: ignore[return-value]
-    if isinstance(identifier, Callable):
+    if not isinstance(identifier, type) and callable(getattr(identifier, "forward", None)) \
+            and callable(getattr(identifier, "backward", None)):
+        return identifier  # an Activation, or any object with the same two methods
+    if callable(identifier) and not isinstance(identifier, type):
         raise TypeError(
             f"Activation {identifier!r} is a plain function; scratchnn needs its derivative. "
             "Pass a name or an Activation subclass instance with forward(z) and backward(dout, a)."
         )
-    raise TypeError(f"Cannot interpret {identifier!r} as an activation")
+    return ACTIVATIONS.get(identifier)
 
 
 def serialize(activation: Activation) -> str:
     """Name under which ``activation`` is saved; custom objects cannot be saved."""
-    name = getattr(activation, "name", None)
-    if _BY_NAME.get(name) is not activation and not (
-        name in _BY_NAME and type(_BY_NAME[name]) is type(activation)
-    ):
-        raise ValueError(f"Custom activation {activation!r} cannot be saved by name")
-    return name
+    return ACTIVATIONS.name_of(activation)
+
+
+def deserialize(name: str) -> Activation:
+    """Inverse of :func:`serialize`: the shared activation object named ``name``."""
+    return ACTIVATIONS.deserialize(name)

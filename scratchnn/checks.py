@@ -47,22 +47,119 @@ def check_same_length(x: np.ndarray, y: np.ndarray, xname: str = "x", yname: str
         )
 
 
-def as_int_labels(y, num_classes: int | None, name: str = "y") -> np.ndarray:
-    """Return integer class labels of shape (N,); accept (N,) or (N, 1) integer-valued input."""
-    arr = np.asarray(y)
-    if arr.ndim == 2 and arr.shape[1] == 1:
-        arr = arr[:, 0]
-    if arr.ndim != 1:
-        raise ValueError(f"{name} must be integer labels of shape (N,) or (N, 1), got {arr.shape}")
-    if np.issubdtype(arr.dtype, np.floating):
-        if not np.isfinite(arr).all() or np.any(arr != np.round(arr)):
-            raise TypeError(f"{name} must hold integer class labels, got non-integer floats")
-    elif not np.issubdtype(arr.dtype, np.integer):
-        raise TypeError(f"{name} must hold integer class labels, got dtype {arr.dtype}")
-    labels = arr.astype(np.int64)
-    if labels.size:
-        lo, hi = int(labels.min()), int(labels.max())
-        if lo < 0 or (num_classes is not None and hi >= num_classes):
-            top = "" if num_classes is None else f" (expected 0..{num_classes - 1})"
-            raise ValueError(f"{name} has labels out of range: min {lo}, max {hi}{top}")
+def as_int_labels(y, num_classes: int | None = None, name: str = "y", *,
+                  any_shape: bool = False) -> np.ndarray:
+    """Validate integer class labels and return them as int64.
+
+    The one label check of the package (sparse cross-entropy, ``to_categorical``, the metrics,
+    the data statistics).  A label must be an integer value ``0 <= y_n < num_classes``.
+
+    Parameters
+    ----------
+    y : array_like
+        Labels of shape (N,) or (N, 1) (any shape with ``any_shape=True``), of an integer or
+        bool dtype, or floats holding whole numbers (``2.0``).
+    num_classes : int, optional
+        ``C``: labels must be below it.  Without it only ``y >= 0`` is required.
+    name : str, default "y"
+        The argument's name, for messages.
+    any_shape : bool, default False
+        Accept any shape and keep it, instead of (N,) or (N, 1) -> (N,).
+
+    Returns
+    -------
+    np.ndarray, int64, shape (N,) (or ``y``'s shape with ``any_shape=True``)
+
+    Raises
+    ------
+    TypeError
+        For a non-numeric dtype or a non-integer value (the message gives the first one and its
+        index), or a non-int ``num_classes``.
+    ValueError
+        For a wrong shape, a NaN or infinity, a negative label or one ``>= num_classes`` (the
+        first bad value and its index, and the labels' range), or ``num_classes < 1``.
+    """
+    arr = _label_array(y, name)
+    if not any_shape:
+        if arr.ndim == 2 and arr.shape[1] == 1:
+            arr = arr[:, 0]
+        if arr.ndim != 1:
+            raise ValueError(
+                f"{name} must be integer labels of shape (N,) or (N, 1), got {arr.shape}")
+    labels = _whole_numbers(arr, name)
+    if num_classes is not None:
+        num_classes = check_num_classes(num_classes)
+    check_label_range(labels, num_classes, name)
     return labels
+
+
+def check_num_classes(num_classes) -> int:
+    """``num_classes`` as an ``int >= 1``; bools and floats are rejected."""
+    if isinstance(num_classes, (bool, np.bool_)) or not isinstance(num_classes,
+                                                                   (int, np.integer)):
+        raise TypeError(f"num_classes must be an int, got {type(num_classes).__name__}")
+    if num_classes < 1:
+        raise ValueError(f"num_classes must be >= 1, got {num_classes}")
+    return int(num_classes)
+
+
+def check_label_range(labels: np.ndarray, num_classes: int | None, name: str = "y") -> None:
+    """Raise ``ValueError`` unless every integer label is in ``0 .. num_classes - 1``.
+
+    The message names the first bad label and its index, and the labels' minimum and maximum.
+    """
+    if labels.size == 0:
+        return
+    lo, hi = int(labels.min()), int(labels.max())
+    if lo >= 0 and (num_classes is None or hi < num_classes):
+        return
+    bad = (labels < 0) if num_classes is None else (labels < 0) | (labels >= num_classes)
+    index = _first(bad)
+    value = int(labels[index])
+    what = f"negative label {value}" if value < 0 else (
+        f"label {value} but num_classes={num_classes}")
+    expected = ">= 0" if num_classes is None else f"0..{num_classes - 1}"
+    raise ValueError(f"{name} has {what}, at index {_index_text(index)}; labels out of range: "
+                     f"min {lo}, max {hi} (expected {expected})")
+
+
+def _label_array(y, name: str) -> np.ndarray:
+    """``y`` as an array of an integer, bool or real float dtype."""
+    try:
+        arr = np.asarray(y)
+    except Exception as exc:  # ragged lists and the like
+        raise TypeError(f"{name} could not be converted to an array: {exc}") from exc
+    if not (arr.dtype == np.bool_ or np.issubdtype(arr.dtype, np.integer)
+            or np.issubdtype(arr.dtype, np.floating)):
+        raise TypeError(f"{name} must hold integer class labels, got dtype {arr.dtype}")
+    return arr
+
+
+def _whole_numbers(arr: np.ndarray, name: str) -> np.ndarray:
+    """``arr`` as int64, after checking that float entries are finite whole numbers."""
+    if np.issubdtype(arr.dtype, np.floating):
+        finite = np.isfinite(arr)
+        if not finite.all():
+            index = _first(~finite)
+            raise ValueError(f"{name} contains NaN or infinite value {arr[index]} at index "
+                             f"{_index_text(index)}; expected integer class labels")
+        fractional = arr != np.round(arr)
+        if fractional.any():
+            index = _first(fractional)
+            raise TypeError(f"{name} must hold integer class labels, got non-integer value "
+                            f"{arr[index]} at index {_index_text(index)}")
+        huge = np.abs(arr) >= 2.0**63  # no int64 holds them
+        if huge.any():
+            index = _first(huge)
+            raise ValueError(f"{name} has label {arr[index]}, at index {_index_text(index)}; "
+                             "labels out of range")
+    return arr.astype(np.int64)
+
+
+def _first(mask: np.ndarray) -> tuple[int, ...]:
+    """Index (a tuple) of the first True entry of ``mask`` in C order."""
+    return tuple(int(i) for i in np.unravel_index(int(np.argmax(mask)), mask.shape))
+
+
+def _index_text(index: tuple[int, ...]) -> str:
+    return str(index[0]) if len(index) == 1 else str(index)

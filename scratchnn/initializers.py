@@ -24,6 +24,8 @@ import math
 
 import numpy as np
 
+from scratchnn.registry import Registry
+
 _TRUNC_STD = 0.87962566103423978
 
 
@@ -160,31 +162,23 @@ class HeNormal(VarianceScaling):
         super().__init__(2.0, "fan_in", "truncated_normal", seed=seed)
 
 
-_CLASSES = {
-    c.name: c
-    for c in (Zeros, Ones, RandomNormal, RandomUniform, GlorotUniform, GlorotNormal, HeUniform,
-              HeNormal)
-}
+INITIALIZERS: Registry[Initializer] = Registry("initializer", base=Initializer)
+for _cls in (Zeros, Ones, RandomNormal, RandomUniform, GlorotUniform, GlorotNormal, HeUniform,
+             HeNormal):
+    INITIALIZERS.add(_cls, _cls.name)
 
 
-def get(identifier: str | Initializer) -> Initializer:
-    """Resolve an initializer name (Keras's snake_case names) or pass an instance through."""
-    if isinstance(identifier, Initializer):
-        return identifier
-    if isinstance(identifier, str):
-        try:
-            return _CLASSES[identifier.lower()]()
-        except KeyError:
-            raise ValueError(
-                f"Unknown initializer {identifier!r}; known: {sorted(_CLASSES)}"
-            ) from None
-    if isinstance(identifier, dict) and identifier.get("name") in _CLASSES:
-        return _CLASSES[identifier["name"]](**identifier.get("config", {}))
-    raise TypeError(f"Cannot interpret {identifier!r} as an initializer")
+def get(identifier: str | dict | Initializer) -> Initializer:
+    """Resolve an initializer name (Keras's snake_case names), a spec dict (the output of
+    :func:`serialize`), or pass an instance through."""
+    return INITIALIZERS.get(identifier)
 
 
 def serialize(init: Initializer) -> dict:
     """JSON-friendly description of ``init`` (inverse of :func:`get`)."""
-    if init.name not in _CLASSES:
-        raise ValueError(f"Initializer {init!r} cannot be saved")
-    return {"name": init.name, "config": init.get_config()}
+    return INITIALIZERS.serialize(init)
+
+
+def deserialize(spec: str | dict) -> Initializer:
+    """Inverse of :func:`serialize`."""
+    return INITIALIZERS.deserialize(spec)

@@ -23,6 +23,7 @@ from scratchnn import activations as activations_module
 from scratchnn import initializers
 from scratchnn.config import resolve_dtype
 from scratchnn.engine import perf
+from scratchnn.registry import Registry
 from scratchnn.seeding import global_rng
 
 
@@ -277,26 +278,18 @@ class Dense(Layer):
         }
 
 
-LAYER_CLASSES: dict[str, type[Layer]] = {
-    "InputLayer": InputLayer,
-    "Flatten": Flatten,
-    "Activation": ActivationLayer,
-    "Dense": Dense,
-}
+LAYERS: Registry[Layer] = Registry("layer", base=Layer, spec_key="class_name")
+LAYERS.add(InputLayer, "InputLayer")
+LAYERS.add(Flatten, "Flatten")
+LAYERS.add(ActivationLayer, "Activation")
+LAYERS.add(Dense, "Dense")
 
 
 def serialize(layer: Layer) -> dict:
     """``{"class_name": ..., "config": ...}`` for saving."""
-    for class_name, cls in LAYER_CLASSES.items():
-        if type(layer) is cls:
-            return {"class_name": class_name, "config": layer.get_config()}
-    raise ValueError(f"Layer type {type(layer).__name__} cannot be saved")
+    return LAYERS.serialize(layer)
 
 
 def deserialize(spec: dict) -> Layer:
     """Inverse of :func:`serialize`."""
-    try:
-        cls = LAYER_CLASSES[spec["class_name"]]
-    except (KeyError, TypeError):
-        raise ValueError(f"Unknown layer description {spec!r}") from None
-    return cls(**spec["config"])
+    return LAYERS.deserialize(spec)

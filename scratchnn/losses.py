@@ -35,6 +35,7 @@ import numpy as np
 from scratchnn import config
 from scratchnn.checks import as_int_labels
 from scratchnn.engine import perf
+from scratchnn.registry import Registry
 
 
 def _logsumexp(z: np.ndarray) -> np.ndarray:
@@ -228,34 +229,22 @@ class MeanSquaredError(Loss):
         return 2 * diff / diff.size
 
 
-_ALIASES = {
-    "categorical_crossentropy": CategoricalCrossentropy,
-    "sparse_categorical_crossentropy": SparseCategoricalCrossentropy,
-    "mean_squared_error": MeanSquaredError,
-    "mse": MeanSquaredError,
-}
+LOSSES: Registry[Loss] = Registry("loss", base=Loss)
+LOSSES.add(CategoricalCrossentropy, "categorical_crossentropy")
+LOSSES.add(SparseCategoricalCrossentropy, "sparse_categorical_crossentropy")
+LOSSES.add(MeanSquaredError, "mean_squared_error", "mse")
 
 
-def get(identifier: str | Loss) -> Loss:
-    """Resolve a loss name (Keras's aliases) or pass a :class:`Loss` instance through."""
-    if isinstance(identifier, Loss):
-        return identifier
-    if isinstance(identifier, str):
-        try:
-            return _ALIASES[identifier.lower()]()
-        except KeyError:
-            raise ValueError(f"Unknown loss {identifier!r}; known: {sorted(_ALIASES)}") from None
-    raise TypeError(
-        f"Cannot interpret {identifier!r} as a loss; pass a name or a scratchnn.losses.Loss"
-    )
+def get(identifier: str | dict | Loss) -> Loss:
+    """Resolve a loss name (Keras's aliases), a spec dict, or pass a :class:`Loss` through."""
+    return LOSSES.get(identifier)
 
 
 def serialize(loss: Loss) -> dict:
-    return {"name": loss.name, "config": loss.get_config()}
+    """``{"name": ..., "config": ...}`` for saving."""
+    return LOSSES.serialize(loss)
 
 
 def deserialize(spec: dict) -> Loss:
-    cls = _ALIASES.get(spec.get("name")) if isinstance(spec, dict) else None
-    if cls is None:
-        raise ValueError(f"Unknown loss description {spec!r}")
-    return cls(**spec.get("config", {}))
+    """Inverse of :func:`serialize`."""
+    return LOSSES.deserialize(spec)

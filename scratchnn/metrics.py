@@ -15,8 +15,14 @@ from collections.abc import Callable
 
 import numpy as np
 
-from scratchnn.checks import check_same_length
+from scratchnn.checks import (
+    as_int_labels,
+    check_label_range,
+    check_num_classes,
+    check_same_length,
+)
 from scratchnn.config import floatx
+from scratchnn.registry import Registry
 
 __all__ = [
     "categorical_accuracy",
@@ -136,14 +142,6 @@ def binary_accuracy(y_true, y_pred, threshold: float = 0.5) -> np.ndarray:
     return _per_sample(yt == (yp > threshold))
 
 
-_EXPLICIT: dict[str, MetricFn] = {
-    "categorical_accuracy": categorical_accuracy,
-    "sparse_categorical_accuracy": sparse_categorical_accuracy,
-    "binary_accuracy": binary_accuracy,
-}
-_ALIASES = ("accuracy", "acc")
-
-
 def _auto_accuracy(y_true, y_pred) -> np.ndarray:
     """Keras 3's ``"accuracy"``: binary, sparse or categorical chosen from the shapes.
 
@@ -159,6 +157,13 @@ def _auto_accuracy(y_true, y_pred) -> np.ndarray:
     if yt.ndim < yp.ndim or (yt.shape[-1] == 1 and yp.shape[-1] > 1):
         return sparse_categorical_accuracy(yt, yp)
     return categorical_accuracy(yt, yp)
+
+
+METRICS: Registry[MetricFn] = Registry("metric")
+METRICS.add(_auto_accuracy, "accuracy", "acc")
+METRICS.add(categorical_accuracy, "categorical_accuracy")
+METRICS.add(sparse_categorical_accuracy, "sparse_categorical_accuracy")
+METRICS.add(binary_accuracy, "binary_accuracy")
 
 
 def get(identifier, loss_name: str | None = None) -> tuple[str, MetricFn]:
@@ -197,13 +202,7 @@ def get(identifier, loss_name: str | None = None) -> tuple[str, MetricFn]:
     if identifier is None:
         raise ValueError("expected a metric, got None")
     if isinstance(identifier, str):
-        key = identifier.lower()
-        if key in _ALIASES:
-            return identifier, _auto_accuracy
-        if key in _EXPLICIT:
-            return identifier, _EXPLICIT[key]
-        known = ", ".join(repr(k) for k in (*_ALIASES, *_EXPLICIT))
-        raise ValueError(f"unknown metric {identifier!r}; known metrics: {known}")
+        return identifier, METRICS.lookup(identifier)
     if callable(identifier):
         name = getattr(identifier, "__name__", None) or type(identifier).__name__
         return name, identifier
@@ -233,21 +232,16 @@ def _labels(a, name: str, *, is_pred: bool) -> tuple[np.ndarray, int | None]:
         )
     if arr.size == 0:
         raise ValueError(f"{name} is empty")
-    if np.issubdtype(arr.dtype, np.floating):
-        if not np.isfinite(arr).all():
-            raise ValueError(f"{name} contains NaN or infinite values")
-        if np.any(arr != np.round(arr)):
-            if is_pred and arr.min() >= 0 and arr.max() <= 1:
-                # One sigmoid output per sample: probability of class 1.
-                return (arr > 0.5).astype(np.int64), None
-            raise TypeError(
-                f"{name} must hold integer class labels (or, for y_pred, probabilities in "
-                "[0, 1] of class 1), got non-integer values"
-            )
-    labels = arr.astype(np.int64)
-    if labels.min() < 0:
-        raise ValueError(f"{name} has negative label {int(labels.min())}")
-    return labels, None
+    if is_pred and _sigmoid_outputs(arr):
+        return (arr > 0.5).astype(np.int64), None  # probability of class 1
+    return as_int_labels(arr, None, name), None
+
+
+def _sigmoid_outputs(arr: np.ndarray) -> bool:
+    """Whether a 1-D ``y_pred`` holds probabilities in [0, 1], not all of them whole numbers."""
+    if not np.issubdtype(arr.dtype, np.floating) or not np.isfinite(arr).all():
+        return False
+    return bool(np.any(arr != np.round(arr)) and arr.min() >= 0 and arr.max() <= 1)
 
 
 def _label_pair(y_true, y_pred, num_classes: int | None) -> tuple[np.ndarray, np.ndarray, int]:
@@ -262,14 +256,9 @@ def _label_pair(y_true, y_pred, num_classes: int | None) -> tuple[np.ndarray, np
             if width is not None:
                 num_classes = max(num_classes, width)
     else:
-        if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)):
-            raise TypeError(f"num_classes must be an int, got {type(num_classes).__name__}")
-        num_classes = int(num_classes)
-        if num_classes < 1:
-            raise ValueError(f"num_classes must be >= 1, got {num_classes}")
-        for name, lab in (("y_true", t), ("y_pred", p)):
-            if lab.size and int(lab.max()) >= num_classes:
-                raise ValueError(f"{name} has label {int(lab.max())} but num_classes={num_classes}")
+        num_classes = check_num_classes(num_classes)
+        check_label_range(t, num_classes, "y_true")
+        check_label_range(p, num_classes, "y_pred")
     return t, p, num_classes
 
 

@@ -23,6 +23,7 @@ import numpy as np
 
 from scratchnn.arguments import check_bool, check_real
 from scratchnn.engine import perf
+from scratchnn.registry import Registry
 
 
 class Optimizer:
@@ -222,30 +223,21 @@ def _adam_kernel(g, m, v, var, t, u, alpha, one_minus_beta_1, one_minus_beta_2, 
     np.subtract(var, np.divide(np.multiply(m, alpha, out=t), u, out=t), out=var)
 
 
-_ALIASES = {"sgd": SGD, "adam": Adam}
+OPTIMIZERS: Registry[Optimizer] = Registry("optimizer", base=Optimizer)
+OPTIMIZERS.add(SGD, "sgd")
+OPTIMIZERS.add(Adam, "adam")
 
 
-def get(identifier: str | Optimizer) -> Optimizer:
-    """Resolve 'sgd' / 'adam' (Keras defaults) or pass an :class:`Optimizer` through."""
-    if isinstance(identifier, Optimizer):
-        return identifier
-    if isinstance(identifier, str):
-        try:
-            return _ALIASES[identifier.lower()]()
-        except KeyError:
-            raise ValueError(
-                f"Unknown optimizer {identifier!r}; known: {sorted(_ALIASES)}"
-            ) from None
-    raise TypeError(f"optimizer must be one of {sorted(_ALIASES)} or a "
-                    f"scratchnn.optimizers.Optimizer instance, got {identifier!r}")
+def get(identifier: str | dict | Optimizer) -> Optimizer:
+    """Resolve 'sgd' / 'adam' (Keras defaults) or a spec dict; pass an Optimizer through."""
+    return OPTIMIZERS.get(identifier)
 
 
 def serialize(opt: Optimizer) -> dict:
-    return {"name": opt.name, "config": opt.get_config()}
+    """``{"name": ..., "config": ...}`` for saving (the slots are saved separately)."""
+    return OPTIMIZERS.serialize(opt)
 
 
 def deserialize(spec: dict) -> Optimizer:
-    cls = _ALIASES.get(spec.get("name")) if isinstance(spec, dict) else None
-    if cls is None:
-        raise ValueError(f"Unknown optimizer description {spec!r}")
-    return cls(**spec.get("config", {}))
+    """Inverse of :func:`serialize`."""
+    return OPTIMIZERS.deserialize(spec)

@@ -12,30 +12,10 @@ import math
 
 import numpy as np
 
-from scratchnn.checks import as_float_array, check_same_length
+from scratchnn.checks import as_float_array, as_int_labels, check_same_length
 from scratchnn.seeding import rng_from, set_random_seed
 
 __all__ = ["to_categorical", "normalize", "standardize", "train_test_split", "set_random_seed"]
-
-
-def _integer_array(y, name: str) -> np.ndarray:
-    """Return ``y`` as an int64 array of any shape; reject non-numeric / non-integer values."""
-    try:
-        arr = np.asarray(y)
-    except Exception as exc:
-        raise TypeError(f"{name} could not be converted to an array: {exc}") from exc
-    if arr.dtype == np.bool_:
-        return arr.astype(np.int64)
-    if np.issubdtype(arr.dtype, np.integer):
-        return arr.astype(np.int64, copy=False)
-    if np.issubdtype(arr.dtype, np.floating):
-        if not np.isfinite(arr).all():
-            raise ValueError(f"{name} contains NaN or infinite values; expected class labels")
-        if np.any(arr != np.round(arr)):
-            bad = arr[arr != np.round(arr)].ravel()[0]
-            raise TypeError(f"{name} must hold integer class labels, got non-integer value {bad}")
-        return arr.astype(np.int64)
-    raise TypeError(f"{name} must hold integer class labels, got dtype {arr.dtype}")
 
 
 def to_categorical(y, num_classes: int | None = None, dtype="float32") -> np.ndarray:
@@ -67,7 +47,7 @@ def to_categorical(y, num_classes: int | None = None, dtype="float32") -> np.nda
     TypeError
         For non-numeric or non-integer-valued labels.
     """
-    labels = _integer_array(y, "y")
+    labels = as_int_labels(y, num_classes, "y", any_shape=True)
     shape = labels.shape
     if len(shape) > 1 and shape[-1] == 1:
         shape = shape[:-1]
@@ -76,20 +56,7 @@ def to_categorical(y, num_classes: int | None = None, dtype="float32") -> np.nda
         if flat.size == 0:
             raise ValueError("cannot infer num_classes from an empty y; pass num_classes")
         num_classes = int(flat.max()) + 1
-    elif isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)):
-        raise TypeError(f"num_classes must be an int, got {type(num_classes).__name__}")
     num_classes = int(num_classes)
-    if num_classes < 1:
-        raise ValueError(f"num_classes must be >= 1, got {num_classes}")
-    if flat.size:
-        lo, hi = int(flat.min()), int(flat.max())
-        if lo < 0:
-            raise ValueError(f"y has negative label {lo}; labels must be in 0..{num_classes - 1}")
-        if hi >= num_classes:
-            raise ValueError(
-                f"y has label {hi} but num_classes={num_classes}; "
-                f"labels must be in 0..{num_classes - 1}"
-            )
     out = np.zeros((flat.size, num_classes), dtype=dtype)
     out[np.arange(flat.size), flat] = 1
     return out.reshape(shape + (num_classes,))

@@ -14,7 +14,7 @@ SHAPE = (400, 300)  # fan_in 400, fan_out 300: 120k draws, tight moment estimate
 
 def _draw(name, **kw):
     return initializers.get(name)(SHAPE, np.float64, np.random.default_rng(0)) if not kw else \
-        initializers._CLASSES[name](**kw)(SHAPE, np.float64, np.random.default_rng(0))
+        initializers.INITIALIZERS.lookup(name)(**kw)(SHAPE, np.float64, np.random.default_rng(0))
 
 
 @pytest.mark.parametrize("name, limit", [

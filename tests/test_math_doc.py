@@ -36,13 +36,14 @@ def test_references_exist():
 
 
 @pytest.mark.parametrize("module, classes, methods", [
-    ("scratchnn/layers", [c.__name__ for c in layers.LAYER_CLASSES.values()],
+    ("scratchnn/layers", [c.__name__ for c in layers.LAYERS.entries().values()],
      ("forward", "backward")),
-    ("scratchnn/activations", [type(a).__name__ for a in activations._BY_NAME.values()],
+    ("scratchnn/activations", [type(a).__name__
+                               for a in activations.ACTIVATIONS.entries().values()],
      ("forward", "backward")),
-    ("scratchnn/losses", [c.__name__ for c in set(losses._ALIASES.values())],
+    ("scratchnn/losses", [c.__name__ for c in losses.LOSSES.entries().values()],
      ("forward", "backward")),
-    ("scratchnn/optimizers", [c.__name__ for c in optimizers._ALIASES.values()],
+    ("scratchnn/optimizers", [c.__name__ for c in optimizers.OPTIMIZERS.entries().values()],
      ("update_step",)),
 ])
 def test_every_building_block_is_covered(module, classes, methods):

@@ -111,7 +111,7 @@ def test_get_names_and_explicit_functions():
 
 
 def test_get_errors():
-    with pytest.raises(ValueError, match="unknown metric 'f1'.*'accuracy'.*'binary_accuracy'"):
+    with pytest.raises(ValueError, match="Unknown metric 'f1'.*'accuracy'.*'binary_accuracy'"):
         metrics.get("f1", "mse")
     with pytest.raises(ValueError, match="None"):
         metrics.get(None, "mse")

@@ -215,7 +215,7 @@ def test_evaluate_predict_batch_calls_and_compile_name_the_bad_argument(call, er
 
 def test_a_failed_compile_leaves_the_previous_compile_in_place():
     model = small("sgd")
-    with pytest.raises(ValueError, match="unknown metric"):
+    with pytest.raises(ValueError, match="Unknown metric"):
         model.compile("adam", "mse", metrics=["accuracy", "precision@5"])
     assert isinstance(model.optimizer, optimizers.SGD)
     assert model.loss.name == "sparse_categorical_crossentropy"

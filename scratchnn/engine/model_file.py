@@ -460,7 +460,7 @@ def _layer_config(check: _Checker, class_name: str, config: dict, where: str) ->
     if "name" in config:
         check.str(config["name"], f"{where}.name")
     if config.get("activation") is not None:
-        check.choice(config["activation"], f"{where}.activation", activations._BY_NAME)
+        check.choice(config["activation"], f"{where}.activation", activations.ACTIVATIONS)
     if class_name != "Dense":
         return
     units = config.get("units")
@@ -475,14 +475,14 @@ def _layer_config(check: _Checker, class_name: str, config: dict, where: str) ->
 
 def _initializer(check: _Checker, value, where: str) -> None:
     if isinstance(value, str):
-        check.choice(value, where, initializers._CLASSES)
+        check.choice(value, where, initializers.INITIALIZERS)
         return
     check.dict(value, where, {"name", "config"}, {"name"})
-    name = check.choice(value["name"], f"{where}.name", initializers._CLASSES)
-    if name not in initializers._CLASSES:  # get() takes dict names as written, not lowercased
+    name = check.choice(value["name"], f"{where}.name", initializers.INITIALIZERS)
+    if name not in initializers.INITIALIZERS.names():  # the format writes the names as such
         check.fail(f"{where}.name", f"must be lower case, got {name!r}")
     config = check.kwargs(value.get("config", {}), f"{where}.config",
-                          initializers._CLASSES[name])
+                          initializers.INITIALIZERS.lookup(name))
     if config.get("stddev", 0.0) < 0:
         check.fail(f"{where}.config.stddev", f"must be >= 0, got {config['stddev']}")
     low, high = config.get("minval", -0.05), config.get("maxval", 0.05)
@@ -514,16 +514,15 @@ def _weight_shapes(check: _Checker, layers, input_shape) -> list[tuple[int, ...]
 def _compile_spec(check: _Checker, value) -> CompileSpec:
     check.dict(value, "compile", {"loss", "optimizer", "metrics"}, {"loss", "optimizer"})
     built = {}
-    for key, module in (("loss", losses), ("optimizer", optimizers)):
+    for key, registry in (("loss", losses.LOSSES), ("optimizer", optimizers.OPTIMIZERS)):
         where = f"compile.{key}"
         spec = check.dict(value[key], where, {"name", "config"}, {"name"})
         name = check.str(spec["name"], f"{where}.name")
-        if name not in module._ALIASES:
-            check.fail(f"{where}.name", f"is unknown: {name!r:.80}; known: "
-                       f"{sorted(module._ALIASES)}")
-        config = check.kwargs(spec.get("config", {}), f"{where}.config", module._ALIASES[name])
+        if name not in registry.known():  # as written: the names are lower case
+            check.fail(f"{where}.name", f"is unknown: {name!r:.80}; known: {registry.known()}")
+        config = check.kwargs(spec.get("config", {}), f"{where}.config", registry.lookup(name))
         try:
-            built[key] = module._ALIASES[name](**config)
+            built[key] = registry.lookup(name)(**config)
         except (TypeError, ValueError) as exc:
             check.fail(f"{where}.config", f"is invalid: {exc}")
     metric_names = value.get("metrics", [])
@@ -531,8 +530,7 @@ def _compile_spec(check: _Checker, value) -> CompileSpec:
         check.fail("compile.metrics", f"must be a list of names, got {metric_names!r:.80}")
     for i, metric in enumerate(metric_names):
         check.str(metric, f"compile.metrics[{i}]")
-        try:
-            metrics.get(metric)
-        except (TypeError, ValueError) as exc:
-            check.fail(f"compile.metrics[{i}]", f"is invalid: {exc}")
+        if metric not in metrics.METRICS:  # any case, as compile(metrics=[...]) takes them
+            check.fail(f"compile.metrics[{i}]", f"is an unknown metric {metric!r:.80}; known: "
+                       f"{metrics.METRICS.known()}")
     return CompileSpec(built["loss"], built["optimizer"], list(metric_names))

@@ -106,10 +106,10 @@ def _build(spec: ModelSpec, path) -> object:
     """
     from scratchnn.engine.model import Sequential
     from scratchnn.initializers import Zeros
-    from scratchnn.layers import LAYER_CLASSES
+    from scratchnn.layers import LAYERS
 
     try:
-        layers = [LAYER_CLASSES[class_name](**config) for class_name, config in spec.layers]
+        layers = [LAYERS.lookup(class_name)(**config) for class_name, config in spec.layers]
         model = Sequential(layers, name=spec.name, dtype=spec.dtype.name)
     except (TypeError, ValueError) as exc:  # the checks should have caught it already
         raise ModelFileError(f"{path}: invalid model description: {exc}") from exc
