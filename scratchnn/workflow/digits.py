@@ -53,6 +53,8 @@ from pathlib import Path
 
 import numpy as np
 
+from scratchnn.workflow.preprocessing import model_input
+
 __all__ = [
     "DigitImageError",
     "load_image",
@@ -433,21 +435,6 @@ class DigitPrediction:
         return self.error is None
 
 
-def _model_input(model, images: np.ndarray) -> np.ndarray:
-    """Apply the model's saved preprocessing recipe and reshape to its input shape."""
-    from scratchnn.cli.common import apply_preprocessing
-
-    recipe = (getattr(model, "metadata", None) or {}).get("preprocess", {"kind": "scale"})
-    x = apply_preprocessing(recipe, images, model.dtype or "float32")
-    shape = tuple(model.input_shape[1:])
-    if shape and shape != x.shape[1:]:
-        if int(np.prod(shape)) != int(np.prod(x.shape[1:])):
-            raise ValueError(f"the model expects {int(np.prod(shape))} input features per "
-                             f"sample (shape {shape}), but a 28x28 digit image has 784")
-        x = x.reshape((len(x),) + shape)
-    return x
-
-
 def predict_digits(model, sources: Iterable | Sequence, invert="auto", *,
                    thicken: bool = True) -> list[DigitPrediction]:
     """Preprocess each image like MNIST and classify it with ``model``.
@@ -468,7 +455,7 @@ def predict_digits(model, sources: Iterable | Sequence, invert="auto", *,
                                                        "the image"))
     good = [r for r in results if r.ok]
     if good:
-        probs = model.predict(_model_input(model, np.stack([r.image for r in good])), verbose=0)
+        probs = model.predict(model_input(model, np.stack([r.image for r in good])), verbose=0)
         for r, p in zip(good, probs):
             r.probabilities = np.asarray(p, dtype=np.float64)
             r.digit = int(np.argmax(p))
