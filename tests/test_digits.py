@@ -13,7 +13,6 @@ import pytest
 from PIL import Image, ImageDraw
 
 import scratchnn as snn
-from scratchnn.cli.common import apply_preprocessing, fit_preprocessing
 from scratchnn.workflow.digits import (
     DigitImageError,
     center_of_mass,
@@ -23,6 +22,7 @@ from scratchnn.workflow.digits import (
     stroke_width,
     to_mnist,
 )
+from scratchnn.workflow.preprocessing import apply_preprocessing, fit_preprocessing
 
 # ----------------------------------------------------------------------------- loading
 

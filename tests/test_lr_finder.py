@@ -152,3 +152,21 @@ def test_bad_arguments(blobs):
         find_learning_rate(make_model(), x, y, start=1.0, max_lr=0.1)
     with pytest.raises(ValueError, match="samples"):
         find_learning_rate(make_model(), x, y[:5])
+
+
+def test_per_batch_sweep_cycles_through_shuffled_epochs(blobs):
+    """Past the first epoch the batches come from a fresh permutation whenever the next batch
+    would run past the end (the remainder is skipped): replayed by hand over the whole sweep."""
+    x, y = blobs
+    res = find_learning_rate(make_model(), x, y, batch_size=32, max_lr=1.0, seed=4,
+                             diverge_factor=1e9)
+    replay, rng = make_model(), np.random.default_rng(4)
+    order, pos, losses = rng.permutation(len(x)), 0, []
+    for step in range(len(res.losses)):
+        if pos + 32 > len(x):
+            order, pos = rng.permutation(len(x)), 0
+        replay.optimizer.learning_rate = lr_schedule(step)
+        losses.append(replay.train_on_batch(x[order[pos: pos + 32]], y[order[pos: pos + 32]])[0])
+        pos += 32
+    assert len(losses) == 81 and len(x) % 32 != 0 and len(x) < 81 * 32
+    np.testing.assert_array_equal(res.losses, losses)

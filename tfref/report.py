@@ -141,13 +141,8 @@ def run_report(hidden=(128,), activation: str = "relu", optimizer: str = "adam",
     the first batch; the parameters after every one of ``steps`` training steps (worst step),
     the epoch loss and accuracy; ``evaluate`` loss and accuracy after training.
     """
-    import scratchnn as snn
-
-    from .backend import configure, dtype_name, keras_floatx, require_tf
-    from .convert import keras_loss, to_keras
-    from .forward import keras_trace, scratchnn_trace
-    from .gradients import gradients
-    from .training import fit_like
+    from .backend import configure, dtype_name, require_tf
+    from .convert import to_keras
 
     require_tf()
     configure()
@@ -159,7 +154,6 @@ def run_report(hidden=(128,), activation: str = "relu", optimizer: str = "adam",
         raise ValueError(f"hidden layer sizes must be positive, got {hidden}")
     n = (steps - 1) * batch_size + math.ceil(batch_size / 2) if batch_size > 1 else steps
     x, labels, x_eval, labels_eval = _data(mnist, data, n, eval_size, seed, dtype)
-    y, y_eval = (snn.utils.to_categorical(v, 10, dtype=dtype) for v in (labels, labels_eval))
     config = {"hidden": hidden, "activation": activation, "optimizer": optimizer,
               "learning_rate": lr or (0.001 if optimizer == "adam" else 0.01),
               "momentum": momentum, "nesterov": nesterov, "dtype": dtype,
@@ -167,22 +161,49 @@ def run_report(hidden=(128,), activation: str = "relu", optimizer: str = "adam",
               "data": "mnist" if mnist else "random", "train_samples": int(len(x)),
               "eval_samples": int(len(x_eval))}
     report = Report(config)
+    model = _scratchnn_model(config)
+    keras_model = to_keras(model)
+    _compare_forward(report, model, keras_model, x_eval)
+    y = _one_hot(labels, dtype)
+    _compare_first_batch(report, model, keras_model, x[:batch_size], y[:batch_size])
+    _compare_training(report, model, keras_model, (x, y), (x_eval, _one_hot(labels_eval, dtype)))
+    return report
 
-    snn.utils.set_random_seed(seed)
+
+def _one_hot(labels, dtype: str):
+    import scratchnn as snn
+
+    return snn.utils.to_categorical(labels, 10, dtype=dtype)
+
+
+def _scratchnn_model(config: dict):
+    """``Input(784) -> Dense(h, activation)... -> Dense(10, softmax)``, seeded, built and
+    compiled with the configured optimizer, categorical cross-entropy and accuracy."""
+    import scratchnn as snn
+
+    snn.utils.set_random_seed(config["seed"])
     model = snn.Sequential([snn.layers.Input((784,))]
-                           + [snn.layers.Dense(h, activation=activation) for h in hidden]
-                           + [snn.layers.Dense(10, activation="softmax")], dtype=dtype)
+                           + [snn.layers.Dense(h, activation=config["activation"])
+                              for h in config["hidden"]]
+                           + [snn.layers.Dense(10, activation="softmax")], dtype=config["dtype"])
     model.build()
+    lr, optimizer = config["learning_rate"], config["optimizer"]
     if optimizer == "adam":
-        opt = snn.optimizers.Adam(config["learning_rate"])
+        opt = snn.optimizers.Adam(lr)
     elif optimizer == "sgd":
-        opt = snn.optimizers.SGD(config["learning_rate"], momentum=momentum, nesterov=nesterov)
+        opt = snn.optimizers.SGD(lr, momentum=config["momentum"], nesterov=config["nesterov"])
     else:
         raise ValueError(f"unknown optimizer {optimizer!r}; choose 'adam' or 'sgd'")
     model.compile(opt, "categorical_crossentropy", metrics=["accuracy"])
-    keras_model = to_keras(model)
+    return model
 
-    # forward
+
+def _compare_forward(report: Report, model, keras_model, x_eval) -> None:
+    """Every forward intermediate, and ``predict``, on the evaluation set."""
+    from .backend import keras_floatx
+    from .forward import keras_trace, scratchnn_trace
+
+    batch_size, dtype = report.config["batch_size"], report.config["dtype"]
     names = [layer.name for layer in model.layers]
     ours, theirs = scratchnn_trace(model, x_eval), keras_trace(keras_model, x_eval, names)
     for key in ours:
@@ -192,31 +213,45 @@ def run_report(hidden=(128,), activation: str = "relu", optimizer: str = "adam",
     p_ours = model.predict(x_eval, batch_size=batch_size, verbose=0)
     report.add("predict", "single", compare(p_ours, k_pred))
 
-    # losses and gradients on the first batch
-    xb, yb = x[:batch_size], y[:batch_size]
+
+def _compare_first_batch(report: Report, model, keras_model, xb, yb) -> None:
+    """The fused and plain losses and every gradient (input included) on one batch."""
+    from .backend import keras_floatx
+    from .convert import keras_loss
+    from .gradients import gradients
+
     loss_o, grads_o, dx_o = model.compute_gradients(xb, yb, return_input_grad=True)
     loss_k, grads_k, dx_k = gradients(keras_model, xb, yb, input_grad=True)
     report.add("loss, fused softmax+CE (as in fit)", "single", compare(loss_o, loss_k))
     plain_o = model.loss(yb, model.predict(xb, verbose=0))
-    with keras_floatx(dtype):
-        plain_k = float(keras_loss(model.loss, dtype)(yb, keras_model.predict(xb, verbose=0)))
+    with keras_floatx(report.config["dtype"]):
+        plain_k = float(keras_loss(model.loss, report.config["dtype"])(
+            yb, keras_model.predict(xb, verbose=0)))
     report.add("loss, plain on probabilities (clipped)", "single", compare(plain_o, plain_k))
     weight_names = [f"{layer.name}/{key}" for layer in model.layers for key in layer.params]
     for name, g_o, g_k in zip(weight_names, grads_o, grads_k):
         report.add(f"gradient {name}", "single", compare(g_o, g_k))
     report.add("gradient input", "single", compare(dx_o, dx_k))
 
-    # training in lockstep, then evaluation
-    result = fit_like(model, keras_model, x, y, epochs=1, batch_size=batch_size, seed=seed)
-    report.add(f"weights after each of {steps} {optimizer} steps (worst)", "training",
-               result.worst_step)
+
+def _compare_training(report: Report, model, keras_model, train, evaluation) -> None:
+    """Training in lockstep (parameters after every step, epoch loss and accuracy), then
+    ``evaluate`` on the evaluation set."""
+    from .backend import keras_floatx
+    from .training import fit_like
+
+    cfg = report.config
+    (x, y), (x_eval, y_eval) = train, evaluation
+    result = fit_like(model, keras_model, x, y, epochs=1, batch_size=cfg["batch_size"],
+                      seed=cfg["seed"])
+    report.add(f"weights after each of {cfg['steps']} {cfg['optimizer']} steps (worst)",
+               "training", result.worst_step)
     report.add("weights after training", "training", result.final)
     for key in ("loss", "accuracy"):
         report.add(f"epoch {key} (fit history)", "trained",
                    compare(result.ours[key][-1], result.keras[key][-1]))
-    ev_o = model.evaluate(x_eval, y_eval, batch_size=batch_size, verbose=0)
-    with keras_floatx(dtype):
-        ev_k = keras_model.evaluate(x_eval, y_eval, batch_size=batch_size, verbose=0)
+    ev_o = model.evaluate(x_eval, y_eval, batch_size=cfg["batch_size"], verbose=0)
+    with keras_floatx(cfg["dtype"]):
+        ev_k = keras_model.evaluate(x_eval, y_eval, batch_size=cfg["batch_size"], verbose=0)
     report.add("evaluate loss", "trained", compare(ev_o[0], ev_k[0]))
     report.add("evaluate accuracy", "trained", compare(ev_o[1], ev_k[1]))
-    return report

@@ -1,7 +1,7 @@
 """Pieces shared by the subcommands: argument types that reject bad numbers with a message
-naming the value, output paths checked before any work, loading MNIST and preprocessing it
-the way a model was trained (the recipe is stored in ``model.metadata["preprocess"]`` and
-saved with it)."""
+naming the value, output paths checked before any work, and the options that describe a
+network.  The work itself (data, preprocessing recipes, the network, saved models) lives in
+:mod:`scratchnn.workflow.tutorial` and :mod:`scratchnn.workflow.preprocessing`."""
 
 from __future__ import annotations
 
@@ -10,18 +10,11 @@ import math
 import tempfile
 from pathlib import Path
 
-import numpy as np
-
 from scratchnn import optimizers
-from scratchnn.datasets import mnist
-from scratchnn.utils import normalize, standardize, train_test_split
+from scratchnn.workflow import tutorial
+from scratchnn.workflow.tutorial import DEFAULT_LR
 
-PREPROCESSING = ("scale", "l2", "standardize")
 HIDDEN_ACTIVATIONS = ["relu", "sigmoid", "tanh", "linear"]
-MNIST_FEATURES = 28 * 28
-MNIST_CLASSES = 10
-#: Learning rates used when ``--lr`` is not given (Keras's defaults).
-DEFAULT_LR = {"adam": 0.001, "sgd": 0.01}
 
 
 # --------------------------------------------------------------------------- argument types
@@ -184,107 +177,7 @@ def learning_rate(args) -> float:
 
 
 def make_optimizer(args) -> optimizers.Optimizer:
-    """The optimizer named by ``--optimizer``/``--lr``/``--momentum`` (Keras's default rates)."""
-    if args.optimizer == "adam":
-        return optimizers.Adam(learning_rate=learning_rate(args))
-    return optimizers.SGD(learning_rate=learning_rate(args), momentum=args.momentum,
-                          nesterov=getattr(args, "nesterov", False))
-
-
-def fit_preprocessing(kind: str, x_train: np.ndarray) -> dict:
-    """The recipe for ``kind`` ('scale' = x/255, 'l2' = row L2 normalization, 'standardize' =
-    (x - mean)/std with the training set's scalar statistics)."""
-    if kind not in PREPROCESSING:
-        raise ValueError(f"unknown preprocessing {kind!r}; choose one of {PREPROCESSING}")
-    recipe: dict = {"kind": kind}
-    if kind == "standardize":
-        _, mean, std = standardize(x_train.reshape(len(x_train), -1).astype(np.float64),
-                                   return_stats=True)
-        recipe.update(mean=float(mean), std=float(std))
-    return recipe
-
-
-def _check_standardize(recipe: dict) -> None:
-    mean, std = recipe.get("mean"), recipe.get("std")
-    numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (mean, std))
-    if not (numbers and math.isfinite(mean) and math.isfinite(std) and std > 0):
-        raise ValueError("the model's 'standardize' preprocessing needs a finite 'mean' and a "
-                         f"positive 'std', got mean={mean!r}, std={std!r}")
-
-
-def apply_preprocessing(recipe: dict, x: np.ndarray, dtype="float32") -> np.ndarray:
-    """Apply a recipe from :func:`fit_preprocessing` to uint8 images (N, 28, 28).
-
-    A recipe read from a model file is checked: a dict whose ``kind`` is one of
-    :data:`PREPROCESSING`, with finite ``mean`` and positive ``std`` for 'standardize'."""
-    if not isinstance(recipe, dict):
-        raise ValueError(f"the model's preprocessing recipe must be a dict, got {recipe!r}")
-    kind = recipe.get("kind", "scale")
-    if kind == "standardize":
-        _check_standardize(recipe)
-    x = np.asarray(x)
-    if kind == "scale":
-        return (x / 255.0).astype(dtype)
-    if kind == "l2":
-        flat = normalize(x.reshape(len(x), -1).astype(np.float64), axis=-1, order=2)
-        return flat.reshape(x.shape).astype(dtype)
-    if kind == "standardize":
-        return ((x - recipe["mean"]) / recipe["std"]).astype(dtype)
-    raise ValueError(f"unknown preprocessing {kind!r} in model metadata")
-
-
-def load_mnist(path: str | None, limit: int | None = None):
-    """MNIST's ``(x_train, y_train), (x_test, y_test)``; ``limit`` keeps the first ``limit``
-    training images (all of them when None)."""
-    (x_train, y_train), test = mnist.load_data(path)
-    if limit is not None:
-        if limit > len(x_train):
-            raise ValueError(f"--limit {limit} is more than the {len(x_train)} training images")
-        x_train, y_train = x_train[:limit], y_train[:limit]
-    return (x_train, y_train), test
-
-
-def validation_split(x, y, validation: int | float, seed: int):
-    """``train_test_split(x, y, test_size=validation, stratify=True)`` with errors that name
-    ``--validation`` and the number of examples there are to split."""
-    try:
-        return train_test_split(x, y, test_size=validation, seed=seed, stratify=True)
-    except (ValueError, TypeError) as exc:
-        raise ValueError(f"--validation {validation} does not fit {len(x)} training examples "
-                         f"({exc})") from None
-
-
-def check_mnist_input(model, source: str) -> None:
-    """Raise a ValueError naming ``source`` unless ``model`` takes 28x28 = 784 features."""
-    features = int(np.prod(model.input_shape[1:]))
-    if features != MNIST_FEATURES:
-        raise ValueError(f"{source}: the model expects {features} input features per sample, "
-                         f"but MNIST images have {MNIST_FEATURES} (28x28)")
-
-
-def check_mnist_model(model, source: str) -> None:
-    """:func:`check_mnist_input`, and the model must output one score per MNIST class."""
-    check_mnist_input(model, source)
-    classes = int(model.output_shape[-1])
-    if classes != MNIST_CLASSES:
-        raise ValueError(f"{source}: the model has {classes} outputs, but MNIST has "
-                         f"{MNIST_CLASSES} classes")
-
-
-def load_model_and_test_set(model_path: str, data: str | None):
-    """A saved model (compiled with the tutorial's loss if it was saved uncompiled), MNIST's test
-    images preprocessed with the model's own recipe and shaped for its input, the raw uint8
-    test images and their labels."""
-    from scratchnn.engine.saving import load_model
-
-    model = load_model(model_path)
-    check_mnist_model(model, model_path)
-    if not model.compiled:
-        model.compile("adam", "categorical_crossentropy", metrics=["accuracy"])
-    (_, _), (x_test, y_test) = load_mnist(data)
-    recipe = (model.metadata or {}).get("preprocess", {"kind": "scale"})
-    x = apply_preprocessing(recipe, x_test, model.dtype)
-    shape = tuple(model.input_shape[1:])
-    if shape != x.shape[1:]:
-        x = x.reshape((len(x),) + shape)
-    return model, x, x_test, y_test
+    """The optimizer named by ``--optimizer``/``--lr``/``--momentum``/``--nesterov`` (Keras's
+    default rates): :func:`scratchnn.workflow.tutorial.make_optimizer`."""
+    return tutorial.make_optimizer(args.optimizer, learning_rate(args), args.momentum,
+                                   getattr(args, "nesterov", False))

@@ -3,8 +3,9 @@ preprocessed the way the model was trained."""
 
 from __future__ import annotations
 
-from scratchnn.cli.common import HelpFormatter, load_model_and_test_set, positive_int
+from scratchnn.cli.common import HelpFormatter, positive_int
 from scratchnn.utils import to_categorical
+from scratchnn.workflow.tutorial import load_model_and_test_set
 
 
 def register(sub) -> None:

@@ -11,26 +11,15 @@ from __future__ import annotations
 import numpy as np
 
 from scratchnn.cli.common import (
-    PREPROCESSING,
     HelpFormatter,
-    apply_preprocessing,
-    fit_preprocessing,
-    load_mnist,
     non_negative_int,
     positive_int,
     prepare_output_dir,
-    validation_split,
 )
 from scratchnn.workflow import plots
-from scratchnn.workflow.datastats import (
-    class_counts,
-    describe,
-    format_counts,
-    format_stats,
-    pixel_stats,
-)
-
-RECIPE_NAMES = {"scale": "x/255", "l2": "L2 rows", "standardize": "standardized"}
+from scratchnn.workflow.datastats import describe, format_counts, format_stats
+from scratchnn.workflow.preprocessing import recipe_pixel_stats
+from scratchnn.workflow.tutorial import load_mnist, split_class_counts
 
 
 def register(sub) -> None:
@@ -51,32 +40,26 @@ def register(sub) -> None:
 def run(args) -> int:
     (x_train, y_train), (x_test, y_test) = load_mnist(args.data)
     print(describe({"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}))
-
-    counts = {"train": class_counts(y_train, 10), "test": class_counts(y_test, 10)}
-    if args.validation:
-        _, _, y_tr, y_val = validation_split(x_train[:, :1, :1], y_train, args.validation,
-                                             args.seed)
-        counts[f"train part ({len(y_tr)})"] = class_counts(y_tr, 10)
-        counts[f"validation ({len(y_val)})"] = class_counts(y_val, 10)
+    counts = split_class_counts(y_train, y_test, args.validation, args.seed)
     out = prepare_output_dir(args.out)
     print("\nExamples per class:")
     print(format_counts(counts))
-
-    stats = {"raw train": pixel_stats(x_train), "raw test": pixel_stats(x_test)}
-    hist_arrays = {"raw": x_train[:2000]}
-    for kind in PREPROCESSING:
-        recipe = fit_preprocessing(kind, x_train)
-        name = RECIPE_NAMES[kind]
-        stats[f"{name} train"] = pixel_stats(apply_preprocessing(recipe, x_train))
-        stats[f"{name} test"] = pixel_stats(apply_preprocessing(recipe, x_test))
-        hist_arrays[name] = apply_preprocessing(recipe, x_train[:2000])
+    stats, hist_arrays = recipe_pixel_stats(x_train, x_test)
     print("\nPixel values (standardization uses the training set's mean and std on both):")
     print(format_stats(stats))
+    written = _figures(args, out, x_train, y_train, counts, hist_arrays)
+    print("\nFigures:")
+    for path in written:
+        print(f"  {path}")
+    return 0
 
+
+def _figures(args, out, x_train, y_train, counts, hist_arrays) -> list:
+    """Draw the class counts, a random sample of digits and the pixel histograms."""
     rng = np.random.default_rng(args.seed)
     pick = np.sort(rng.choice(len(x_train), size=min(args.samples, len(x_train)),
                               replace=False))
-    written = [
+    return [
         plots.plot_class_counts({"train": counts["train"], "test": counts["test"]},
                                 out / "class_counts.png", show=args.show),
         plots.plot_image_grid(x_train[pick], out / "samples.png", labels=y_train[pick],
@@ -86,7 +69,3 @@ def run(args) -> int:
                                     title="Pixel values of 2000 training digits",
                                     show=args.show),
     ]
-    print("\nFigures:")
-    for path in written:
-        print(f"  {path}")
-    return 0

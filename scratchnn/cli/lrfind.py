@@ -10,24 +10,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from scratchnn import optimizers
 from scratchnn.cli.common import (
-    PREPROCESSING,
     HelpFormatter,
     add_network_args,
-    apply_preprocessing,
     check_output_file,
-    fit_preprocessing,
-    load_mnist,
     non_negative_int,
     positive_float,
     positive_int,
     prepare_output_dir,
 )
-from scratchnn.cli.train import build_model
 from scratchnn.seeding import set_random_seed
 from scratchnn.utils import to_categorical
 from scratchnn.workflow.lr_finder import find_learning_rate
+from scratchnn.workflow.preprocessing import PREPROCESSING, apply_preprocessing, fit_preprocessing
+from scratchnn.workflow.tutorial import build_model, load_mnist, make_optimizer
 
 
 def register(sub) -> None:
@@ -60,7 +56,8 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
-def run(args) -> int:
+def _check_args(args) -> None:
+    """Refuse a sweep that cannot run, before loading anything; create the plot's folder."""
     if args.max_lr <= args.start:
         raise ValueError(f"--max-lr ({args.max_lr:g}) must be larger than --start "
                          f"({args.start:g})")
@@ -71,13 +68,17 @@ def run(args) -> int:
                          f".png, got {args.out}")
     prepare_output_dir(str(Path(args.out).parent))
     check_output_file(args.out, "--out")
+
+
+def run(args) -> int:
+    _check_args(args)
     set_random_seed(args.seed)
     (x_train, y_train), _ = load_mnist(args.data, args.limit)
     recipe = fit_preprocessing(args.preprocess, x_train)
     x = apply_preprocessing(recipe, x_train, args.dtype)
     model = build_model(args.hidden, args.activation, args.dtype)
-    opt = optimizers.Adam() if args.optimizer == "adam" else optimizers.SGD()
-    model.compile(optimizer=opt, loss="categorical_crossentropy", metrics=["accuracy"])
+    model.compile(optimizer=make_optimizer(args.optimizer), loss="categorical_crossentropy",
+                  metrics=["accuracy"])
     result = find_learning_rate(
         model, x, to_categorical(y_train, 10), start=args.start,
         steps_per_decade=args.steps_per_decade, max_lr=args.max_lr,

@@ -19,10 +19,11 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from scratchnn.cli.common import HelpFormatter, check_mnist_input, positive_int, prepare_output_dir
+from scratchnn.cli.common import HelpFormatter, positive_int, prepare_output_dir
 from scratchnn.engine.saving import load_model
 from scratchnn.workflow import plots
 from scratchnn.workflow.digits import predict_digits
+from scratchnn.workflow.tutorial import check_mnist_input, top_classes
 
 
 def register(sub) -> None:
@@ -56,7 +57,7 @@ def run(args) -> int:
             print(f"scratchnn predict: error: {r.error}", file=sys.stderr)
             continue
         p = r.probabilities
-        ranked = sorted(range(len(p)), key=lambda k: -p[k])[: args.top]
+        ranked = top_classes(p, args.top)
         others = ", ".join(f"{k}: {p[k]:.4f}" for k in ranked[1:])
         print(f"{r.source}: {r.digit}  (p = {r.probability:.4f}"
               + (f"; next {others})" if others else ")"), flush=True)

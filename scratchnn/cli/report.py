@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from scratchnn.cli.common import (
     HelpFormatter,
-    load_model_and_test_set,
     non_negative_int,
     positive_int,
     prepare_output_dir,
 )
 from scratchnn.workflow.evaluation import evaluate_classifier
+from scratchnn.workflow.tutorial import load_model_and_test_set, top_classes
 
 
 def register(sub) -> None:
@@ -49,7 +49,7 @@ def run(args) -> int:
                                  top_pairs=args.top)
     print(report.format())
     p = report.probabilities[args.sample]
-    ranked = sorted(range(len(p)), key=lambda k: -p[k])[:3]
+    ranked = top_classes(p, 3)
     print(f"\nTest sample {args.sample} (true {int(y_test[args.sample])}): "
           + ", ".join(f"{k}: {p[k]:.4f}" for k in ranked))
     paths = report.plot(args.out, images=x_test, grid=args.grid, sample=args.sample,

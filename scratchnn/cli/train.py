@@ -9,23 +9,24 @@ from __future__ import annotations
 import time
 
 from scratchnn.cli.common import (
-    PREPROCESSING,
     HelpFormatter,
     add_network_args,
-    apply_preprocessing,
     check_output_file,
-    fit_preprocessing,
     fraction_in_0_1,
-    load_mnist,
     make_optimizer,
     positive_int,
     seed_or_random,
 )
 from scratchnn.config import resolve_dtype
-from scratchnn.engine.model import Sequential
-from scratchnn.layers import Dense, Flatten
 from scratchnn.seeding import set_random_seed
 from scratchnn.utils import to_categorical
+from scratchnn.workflow.preprocessing import (
+    PREPROCESSING,
+    apply_preprocessing,
+    fit_preprocessing,
+    model_metadata,
+)
+from scratchnn.workflow.tutorial import build_model, load_mnist
 
 
 def register(sub) -> None:
@@ -57,13 +58,6 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
-def build_model(hidden: list[int], activation: str, dtype: str) -> Sequential:
-    layers = [Flatten(input_shape=(28, 28))]
-    layers += [Dense(h, activation=activation) for h in hidden]
-    layers.append(Dense(10, activation="softmax"))
-    return Sequential(layers, dtype=dtype)
-
-
 def run(args) -> int:
     check_output_file(args.save, "--save")
     if args.seed >= 0:
@@ -77,7 +71,7 @@ def run(args) -> int:
     model = build_model(args.hidden, args.activation, args.dtype)
     model.compile(optimizer=make_optimizer(args), loss="categorical_crossentropy",
                   metrics=["accuracy"])
-    model.metadata = {"preprocess": recipe, "dataset": "mnist"}
+    model.metadata = model_metadata(recipe)
     model.summary()
     t0 = time.perf_counter()
     history = model.fit(x_train, to_categorical(y_train, 10), batch_size=args.batch_size,

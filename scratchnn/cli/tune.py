@@ -13,33 +13,30 @@ scores.  ``--save-best`` saves the run with the best validation accuracy (with i
 
 from __future__ import annotations
 
-import itertools
 import json
 import time
 
 import numpy as np
 
-from scratchnn import optimizers
 from scratchnn.cli.common import (
-    DEFAULT_LR,
     HIDDEN_ACTIVATIONS,
-    PREPROCESSING,
     HelpFormatter,
-    apply_preprocessing,
     check_output_file,
     count_or_fraction,
-    fit_preprocessing,
-    load_mnist,
     non_negative_int,
     positive_float,
     positive_int,
     prepare_output_dir,
-    validation_split,
 )
-from scratchnn.cli.train import build_model
-from scratchnn.seeding import set_random_seed
 from scratchnn.utils import to_categorical
 from scratchnn.workflow import plots
+from scratchnn.workflow.preprocessing import PREPROCESSING, apply_preprocessing
+from scratchnn.workflow.tutorial import (
+    config_grid,
+    load_mnist,
+    stratified_split,
+    train_classifier,
+)
 
 
 def parse_hidden(spec: str) -> list[int]:
@@ -100,60 +97,64 @@ def run(args) -> int:
     hiddens = [parse_hidden(h) for h in args.hidden]
     check_output_file(args.save_best, "--save-best")
     (x_all, y_all), (x_test, y_test) = load_mnist(args.data, args.limit)
-    x_tr, x_val, y_tr, y_val = validation_split(x_all, y_all, args.validation, args.seed)
+    x_tr, x_val, y_tr, y_val = stratified_split(x_all, y_all, args.validation, args.seed)
     out = prepare_output_dir(args.out)
     print(f"Stratified split: {len(x_tr)} training / {len(x_val)} validation examples")
-
-    combos = []
-    for hidden, opt, prep in itertools.product(hiddens, args.optimizer, args.preprocess):
-        for lr in (args.lr or [DEFAULT_LR[opt]]):
-            combos.append((hidden, opt, lr, prep))
+    combos = config_grid(hiddens, args.optimizer, args.preprocess, args.lr)
     histories, results = {}, []
-    for n, (hidden, opt_name, lr, prep) in enumerate(combos, start=1):
-        label = _label(hidden, opt_name, lr, prep)
+    for n, combo in enumerate(combos, start=1):
+        label = _label(*combo)
         print(f"\n[{n}/{len(combos)}] {label}")
-        set_random_seed(args.seed)
-        recipe = fit_preprocessing(prep, x_tr)
-        xt = apply_preprocessing(recipe, x_tr, args.dtype)
-        xv = apply_preprocessing(recipe, x_val, args.dtype)
-        model = build_model(hidden, args.activation, args.dtype)
-        opt = optimizers.Adam(learning_rate=lr) if opt_name == "adam" else optimizers.SGD(lr)
-        model.compile(optimizer=opt, loss="categorical_crossentropy", metrics=["accuracy"])
-        model.metadata = {"preprocess": recipe, "dataset": "mnist"}
-        t0 = time.perf_counter()
-        hist = model.fit(xt, to_categorical(y_tr, 10), batch_size=args.batch_size,
-                         epochs=args.epochs, validation_data=(xv, to_categorical(y_val, 10)),
-                         verbose=2, seed=args.seed)
-        h = hist.history
-        histories[label] = h
-        best = int(np.argmax(h["val_accuracy"]))
-        results.append({"label": label, "seconds": time.perf_counter() - t0, "model": model,
-                         "best_epoch": best + 1, "best_val_accuracy": h["val_accuracy"][best],
-                         **{k: v[-1] for k, v in h.items()}})
-        path = plots.plot_history(h, out / f"curves_{n}.png", title=label, show=args.show)
+        result = _train_one(args, combo, label, (x_tr, y_tr), (x_val, y_val))
+        histories[label] = result["history"]
+        results.append(result)
+        path = plots.plot_history(result["history"], out / f"curves_{n}.png", title=label,
+                                  show=args.show)
         print(f"  curves: {path}")
-
-    print(f"\n{'run':<36} {'loss':>7} {'acc':>7} {'val_loss':>8} {'val_acc':>7} "
-          f"{'best val_acc (epoch)':>21}")
-    for r in results:
-        print(f"{r['label']:<36} {r['loss']:>7.4f} {r['accuracy']:>7.4f} {r['val_loss']:>8.4f} "
-              f"{r['val_accuracy']:>7.4f} {r['best_val_accuracy']:>13.4f} ({r['best_epoch']})")
+    _print_table(results)
     compare = plots.plot_compare_runs(histories, out / "compare.png",
                                       title="Training (solid) and validation (dashed)",
                                       show=args.show)
     hist_path = out / "histories.json"
     hist_path.write_text(json.dumps(histories, indent=1))
     print(f"\nComparison: {compare}\nHistories: {hist_path}")
-
     best = max(results, key=lambda r: r["best_val_accuracy"])
     print(f"Best validation accuracy: {best['best_val_accuracy']:.4f} ({best['label']}, "
           f"epoch {best['best_epoch']})")
     if args.save_best:
-        model = best["model"]
-        x_t = apply_preprocessing(model.metadata["preprocess"], x_test, args.dtype)
-        loss, acc = model.evaluate(x_t, to_categorical(y_test, 10), verbose=0)
-        print(f"Test accuracy of that run (after its last epoch): {acc:.4f} (loss {loss:.4f})")
-        model.metadata["tune"] = {"label": best["label"], "history": histories[best["label"]]}
-        model.save(args.save_best)
-        print(f"Saved model to {args.save_best}")
+        _save_best(args, best, x_test, y_test)
     return 0
+
+
+def _train_one(args, combo, label: str, train, validation) -> dict:
+    """Train one configuration; its final scores, best validation epoch, model and history."""
+    hidden, opt_name, lr, prep = combo
+    t0 = time.perf_counter()
+    run = train_classifier(
+        *train, hidden=hidden, activation=args.activation, optimizer=opt_name,
+        learning_rate=lr, preprocess=prep, epochs=args.epochs, batch_size=args.batch_size,
+        seed=args.seed, dtype=args.dtype, validation_data=validation, verbose=2)
+    h = run.history
+    best = int(np.argmax(h["val_accuracy"]))
+    return {"label": label, "seconds": time.perf_counter() - t0, "model": run.model,
+            "history": h, "best_epoch": best + 1, "best_val_accuracy": h["val_accuracy"][best],
+            **{k: v[-1] for k, v in h.items()}}
+
+
+def _print_table(results: list[dict]) -> None:
+    print(f"\n{'run':<36} {'loss':>7} {'acc':>7} {'val_loss':>8} {'val_acc':>7} "
+          f"{'best val_acc (epoch)':>21}")
+    for r in results:
+        print(f"{r['label']:<36} {r['loss']:>7.4f} {r['accuracy']:>7.4f} {r['val_loss']:>8.4f} "
+              f"{r['val_accuracy']:>7.4f} {r['best_val_accuracy']:>13.4f} ({r['best_epoch']})")
+
+
+def _save_best(args, best: dict, x_test, y_test) -> None:
+    """Report the best run's test accuracy and save it (with its recipe and history)."""
+    model = best["model"]
+    x_t = apply_preprocessing(model.metadata["preprocess"], x_test, args.dtype)
+    loss, acc = model.evaluate(x_t, to_categorical(y_test, 10), verbose=0)
+    print(f"Test accuracy of that run (after its last epoch): {acc:.4f} (loss {loss:.4f})")
+    model.metadata["tune"] = {"label": best["label"], "history": best["history"]}
+    model.save(args.save_best)
+    print(f"Saved model to {args.save_best}")

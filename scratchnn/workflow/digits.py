@@ -53,6 +53,8 @@ from pathlib import Path
 
 import numpy as np
 
+from scratchnn.workflow.preprocessing import model_input
+
 __all__ = [
     "DigitImageError",
     "load_image",
@@ -210,7 +212,7 @@ def load_image(source) -> np.ndarray:
     """
     if isinstance(source, np.ndarray):
         return _array_to_gray(source, "array")
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image
 
     if isinstance(source, Image.Image):
         return _pil_to_gray(source, "image")
@@ -218,7 +220,13 @@ def load_image(source) -> np.ndarray:
         raise DigitImageError(
             f"cannot read an image from {type(source).__name__}; pass a path, a PIL image or "
             "a NumPy array")
-    path = Path(source)
+    return _load_file(Path(source))
+
+
+def _load_file(path: Path) -> np.ndarray:
+    """:func:`load_image` for a file: decode (JPEG at a reduced draft scale) and convert."""
+    from PIL import UnidentifiedImageError
+
     if not path.exists():
         raise DigitImageError(f"{path}: no such file")
     if path.is_dir():
@@ -343,6 +351,16 @@ def to_mnist(image, invert="auto", *, thicken: bool = True, noise: float = 0.1) 
     DigitImageError
         If the image holds no ink (it is uniform, or nothing stands out above ``noise``).
     """
+    x = _check_gray(image, noise)
+    x, background = _polarity_and_background(x, invert)
+    x = _fit_box(_ink_crop(x, background, noise))
+    if thicken:
+        x = _thicken_thin_strokes(x)
+    x = _resize(x, x.shape[0] // _UPSAMPLE, x.shape[1] // _UPSAMPLE, "box")  # exact 4x4 averages
+    return _center_in_field(np.clip(x / x.max(), 0.0, 1.0))
+
+
+def _check_gray(image, noise: float) -> np.ndarray:
     x = np.asarray(image, dtype=np.float64)
     if x.ndim != 2:
         raise DigitImageError(f"to_mnist expects a 2-D grayscale image, got shape {x.shape} "
@@ -351,7 +369,11 @@ def to_mnist(image, invert="auto", *, thicken: bool = True, noise: float = 0.1) 
         raise DigitImageError("the image is empty or contains NaN/infinite values")
     if not 0 <= noise < 1:
         raise ValueError(f"noise must be in [0, 1), got {noise}")
-    x, background = _polarity_and_background(x, invert)
+    return x
+
+
+def _ink_crop(x: np.ndarray, background: float, noise: float) -> np.ndarray:
+    """Steps 3-4: ``max(x - b, 0) / peak``, values below ``noise`` -> 0, crop to the ink."""
     x = np.maximum(x - background, 0.0)
     peak = x.max()
     if not peak > 1.0:  # less than one grey level of contrast anywhere
@@ -359,33 +381,39 @@ def to_mnist(image, invert="auto", *, thicken: bool = True, noise: float = 0.1) 
     x /= peak
     x[x < noise] = 0.0
     rows, cols = np.flatnonzero(x.any(axis=1)), np.flatnonzero(x.any(axis=0))
-    x = x[rows[0]: rows[-1] + 1, cols[0]: cols[-1] + 1]
+    return x[rows[0]: rows[-1] + 1, cols[0]: cols[-1] + 1]
 
-    # Fit the longer side to 80 px (4x the final box) keeping the aspect ratio.
+
+def _fit_box(x: np.ndarray) -> np.ndarray:
+    """Fit the longer side to 80 px (4x the final 20 px box) keeping the aspect ratio; both
+    sides a multiple of 4 (Lanczos, negative ringing clipped to 0)."""
     big = _BOX * _UPSAMPLE
     h, w = x.shape
     scale = big / max(h, w)
     hb = max(_UPSAMPLE, int(round(h * scale / _UPSAMPLE)) * _UPSAMPLE)
     wb = max(_UPSAMPLE, int(round(w * scale / _UPSAMPLE)) * _UPSAMPLE)
-    x = np.maximum(_resize(x, hb, wb, "lanczos"), 0.0)
-    if thicken:
-        width = stroke_width(x) / _UPSAMPLE
-        if 0 < width < MIN_STROKE:
-            # A hairline shrunk to 80 px is faint as well as thin: restore its intensity
-            # (90th percentile of the ink -> 1) before widening it.
-            ink = x[x > 0.1 * x.max()]
-            x = np.clip(x / np.percentile(ink, 90), 0.0, 1.0)
-            k = int(round((TARGET_STROKE - width) * _UPSAMPLE)) | 1  # odd, grows width by k-1
-            x = _max_filter(np.pad(x, k), k)  # pad so the grown ink is not cut at the edges
-            x = x[np.ix_(x.any(axis=1), x.any(axis=0))]
-            h, w = x.shape
-            scale = big / max(h, w)
-            hb = max(_UPSAMPLE, int(round(h * scale / _UPSAMPLE)) * _UPSAMPLE)
-            wb = max(_UPSAMPLE, int(round(w * scale / _UPSAMPLE)) * _UPSAMPLE)
-            x = np.maximum(_resize(x, hb, wb, "lanczos"), 0.0)
-    x = _resize(x, hb // _UPSAMPLE, wb // _UPSAMPLE, "box")  # exact 4x4 averages
-    x = np.clip(x / x.max(), 0.0, 1.0)
+    return np.maximum(_resize(x, hb, wb, "lanczos"), 0.0)
 
+
+def _thicken_thin_strokes(x: np.ndarray) -> np.ndarray:
+    """At the 80 px stage: a stroke thinner than :data:`MIN_STROKE` (counted at 20 px) is
+    brightened and dilated to about :data:`TARGET_STROKE`, then fitted to 80 px again."""
+    width = stroke_width(x) / _UPSAMPLE
+    if not 0 < width < MIN_STROKE:
+        return x
+    # A hairline shrunk to 80 px is faint as well as thin: restore its intensity
+    # (90th percentile of the ink -> 1) before widening it.
+    ink = x[x > 0.1 * x.max()]
+    x = np.clip(x / np.percentile(ink, 90), 0.0, 1.0)
+    k = int(round((TARGET_STROKE - width) * _UPSAMPLE)) | 1  # odd, grows width by k-1
+    x = _max_filter(np.pad(x, k), k)  # pad so the grown ink is not cut at the edges
+    x = x[np.ix_(x.any(axis=1), x.any(axis=0))]
+    return _fit_box(x)
+
+
+def _center_in_field(x: np.ndarray) -> np.ndarray:
+    """Step 6: paste the box (values in [0, 1]) into the 28x28 field at ``round(14 - c)``
+    (clamped), ``c`` its centre of mass; returns uint8 0..255."""
     cy, cx = center_of_mass(x)
     h, w = x.shape
     top = int(np.clip(np.round(_FIELD / 2 - cy), 0, _FIELD - h))
@@ -433,21 +461,6 @@ class DigitPrediction:
         return self.error is None
 
 
-def _model_input(model, images: np.ndarray) -> np.ndarray:
-    """Apply the model's saved preprocessing recipe and reshape to its input shape."""
-    from scratchnn.cli.common import apply_preprocessing
-
-    recipe = (getattr(model, "metadata", None) or {}).get("preprocess", {"kind": "scale"})
-    x = apply_preprocessing(recipe, images, model.dtype or "float32")
-    shape = tuple(model.input_shape[1:])
-    if shape and shape != x.shape[1:]:
-        if int(np.prod(shape)) != int(np.prod(x.shape[1:])):
-            raise ValueError(f"the model expects {int(np.prod(shape))} input features per "
-                             f"sample (shape {shape}), but a 28x28 digit image has 784")
-        x = x.reshape((len(x),) + shape)
-    return x
-
-
 def predict_digits(model, sources: Iterable | Sequence, invert="auto", *,
                    thicken: bool = True) -> list[DigitPrediction]:
     """Preprocess each image like MNIST and classify it with ``model``.
@@ -468,7 +481,7 @@ def predict_digits(model, sources: Iterable | Sequence, invert="auto", *,
                                                        "the image"))
     good = [r for r in results if r.ok]
     if good:
-        probs = model.predict(_model_input(model, np.stack([r.image for r in good])), verbose=0)
+        probs = model.predict(model_input(model, np.stack([r.image for r in good])), verbose=0)
         for r, p in zip(good, probs):
             r.probabilities = np.asarray(p, dtype=np.float64)
             r.digit = int(np.argmax(p))

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from scratchnn.engine.callbacks import LearningRateScheduler
+from scratchnn.engine.callbacks import LearningRateScheduler, TerminateOnNaN
 from scratchnn.seeding import rng_from
 
 __all__ = ["LRFinderResult", "lr_schedule", "find_learning_rate", "suggest_lr", "smooth"]
@@ -200,6 +200,34 @@ def find_learning_rate(model, x, y, *, start: float = 1e-4, steps_per_decade: fl
     -------
     LRFinderResult
     """
+    x, y, max_steps = _check_sweep(model, x, y, start, steps_per_decade, max_lr)
+    if not model.built:
+        model.build(x.shape[1:])
+    rate = _schedule(start, steps_per_decade)
+    snap = _snapshot(model) if restore else None
+    history: dict = {}
+    try:
+        if per_batch:
+            lrs_a, loss_a, stopped_early = _sweep_per_batch(
+                model, x, y, max_steps, rate, batch_size, _DivergenceWatch(beta, diverge_factor),
+                seed, verbose)
+            smoothed = smooth(loss_a, beta)
+        else:
+            lrs_a, loss_a, stopped_early, history = _sweep_per_epoch(
+                model, x, y, max_steps if epochs is None else epochs, rate, batch_size, seed,
+                verbose)
+            smoothed = loss_a.copy()
+    finally:
+        if restore:
+            _restore(model, snap)
+    lr_min, lr_steep, rng_pair = suggest_lr(lrs_a, smoothed)
+    return LRFinderResult(lrs_a, loss_a, smoothed, lr_min, lr_steep, rng_pair,
+                          per_batch=per_batch, stopped_early=stopped_early, history=history)
+
+
+def _check_sweep(model, x, y, start: float, steps_per_decade: float, max_lr: float):
+    """Refuse a sweep that cannot run; returns ``x, y`` as arrays and the number of steps
+    ``floor(steps_per_decade * log10(max_lr / start)) + 1`` that reach ``max_lr``."""
     if not getattr(model, "compiled", False):
         raise RuntimeError("compile the model before running the learning-rate finder")
     if not (start > 0 and max_lr > start):
@@ -213,63 +241,83 @@ def find_learning_rate(model, x, y, *, start: float = 1e-4, steps_per_decade: fl
         raise ValueError(f"x has {len(x)} samples but y has {len(y)}")
     if len(x) == 0:
         raise ValueError("x is empty")
-    if not model.built:
-        model.build(x.shape[1:])
-    snap = _snapshot(model) if restore else None
-    stopped_early = False
-    history: dict = {}
-    try:
-        if per_batch:
-            lrs, losses = [], []
-            rng = rng_from(seed)
-            order = rng.permutation(len(x))
-            pos, best = 0, math.inf
-            avg, count = 0.0, 0
-            for step in range(max_steps):
-                if pos + batch_size > len(x) and pos > 0:
-                    order, pos = rng.permutation(len(x)), 0
-                idx = order[pos: pos + batch_size]
-                pos += batch_size
-                lr = lr_schedule(step, start, steps_per_decade)
-                model.optimizer.learning_rate = lr
-                out = model.train_on_batch(x[idx], y[idx])
-                loss = float(out[0] if isinstance(out, list) else out)
-                lrs.append(lr)
-                losses.append(loss)
-                if verbose:
-                    print(f"step {step:4d}  lr {lr:.3e}  loss {loss:.4f}")
-                if not math.isfinite(loss):
-                    stopped_early = True
-                    break
-                count += 1
-                avg = beta * avg + (1 - beta) * loss
-                smoothed_now = avg / (1 - beta ** count)
-                best = min(best, smoothed_now)
-                if smoothed_now > diverge_factor * best and step > 0:
-                    stopped_early = True
-                    break
-            lrs_a, loss_a = np.array(lrs), np.array(losses)
-            smoothed = smooth(loss_a, beta)
-        else:
-            n_epochs = max_steps if epochs is None else int(epochs)
-            if n_epochs < 1:
-                raise ValueError(f"epochs must be >= 1, got {epochs}")
-            sched = LearningRateScheduler(
-                lambda epoch: lr_schedule(epoch, start, steps_per_decade))
-            from scratchnn.engine.callbacks import TerminateOnNaN
+    return x, y, max_steps
 
-            hist = model.fit(x, y, batch_size=batch_size, epochs=n_epochs, verbose=verbose,
-                             callbacks=[sched, TerminateOnNaN()], seed=seed)
-            history = dict(hist.history)
-            loss_a = np.array(hist.history.get("loss", []), dtype=np.float64)
-            lrs_a = np.array(hist.history.get("learning_rate", []), dtype=np.float64)
-            if len(loss_a) == 0:
-                raise RuntimeError("the sweep recorded no epoch (the loss diverged at once)")
-            stopped_early = len(loss_a) < n_epochs or not np.isfinite(loss_a).all()
-            smoothed = loss_a.copy()
-    finally:
-        if restore:
-            _restore(model, snap)
-    lr_min, lr_steep, rng_pair = suggest_lr(lrs_a, smoothed)
-    return LRFinderResult(lrs_a, loss_a, smoothed, lr_min, lr_steep, rng_pair,
-                          per_batch=per_batch, stopped_early=stopped_early, history=history)
+
+def _schedule(start: float, steps_per_decade: float):
+    """The sweep as a function of the step alone: ``step -> lr_schedule(step, ...)``."""
+    def rate(step: int) -> float:
+        return lr_schedule(step, start, steps_per_decade)
+    return rate
+
+
+class _ShuffledBatches:
+    """Index batches of ``batch_size`` drawn by cycling through shuffled epochs: a fresh
+    permutation of ``range(n)`` whenever the next batch would run past the end."""
+
+    def __init__(self, n: int, batch_size: int, rng):
+        self.n, self.batch_size, self.rng = n, batch_size, rng
+        self.order, self.pos = rng.permutation(n), 0
+
+    def next(self) -> np.ndarray:
+        if self.pos + self.batch_size > self.n and self.pos > 0:
+            self.order, self.pos = self.rng.permutation(self.n), 0
+        idx = self.order[self.pos: self.pos + self.batch_size]
+        self.pos += self.batch_size
+        return idx
+
+
+class _DivergenceWatch:
+    r"""Tells when a per-batch sweep has diverged: the loss is non-finite, or its running
+    :func:`smooth` value :math:`\hat a_i` exceeds ``factor`` times the lowest one so far
+    (never at step 0)."""
+
+    def __init__(self, beta: float, factor: float):
+        self.beta, self.factor = beta, factor
+        self.avg, self.count, self.best = 0.0, 0, math.inf
+
+    def diverged(self, loss: float, step: int) -> bool:
+        if not math.isfinite(loss):
+            return True
+        self.count += 1
+        self.avg = self.beta * self.avg + (1 - self.beta) * loss
+        smoothed_now = self.avg / (1 - self.beta ** self.count)
+        self.best = min(self.best, smoothed_now)
+        return smoothed_now > self.factor * self.best and step > 0
+
+
+def _sweep_per_batch(model, x, y, max_steps: int, rate, batch_size: int,
+                     watch: _DivergenceWatch, seed, verbose: int):
+    """One ``train_on_batch`` per rate; the loss of each batch before its update.  Returns
+    ``(learning_rates, losses, stopped_early)``."""
+    batches = _ShuffledBatches(len(x), batch_size, rng_from(seed))
+    lrs, losses = [], []
+    for step in range(max_steps):
+        idx = batches.next()
+        lr = rate(step)
+        model.optimizer.learning_rate = lr
+        out = model.train_on_batch(x[idx], y[idx])
+        loss = float(out[0] if isinstance(out, list) else out)
+        lrs.append(lr)
+        losses.append(loss)
+        if verbose:
+            print(f"step {step:4d}  lr {lr:.3e}  loss {loss:.4f}")
+        if watch.diverged(loss, step):
+            return np.array(lrs), np.array(losses), True
+    return np.array(lrs), np.array(losses), False
+
+
+def _sweep_per_epoch(model, x, y, epochs: int, rate, batch_size: int, seed, verbose: int):
+    """The tutorials' form: ``fit`` with a ``LearningRateScheduler(rate)`` and
+    ``TerminateOnNaN``.  Returns ``(learning_rates, losses, stopped_early, history)``."""
+    n_epochs = int(epochs)
+    if n_epochs < 1:
+        raise ValueError(f"epochs must be >= 1, got {epochs}")
+    hist = model.fit(x, y, batch_size=batch_size, epochs=n_epochs, verbose=verbose,
+                     callbacks=[LearningRateScheduler(rate), TerminateOnNaN()], seed=seed)
+    loss_a = np.array(hist.history.get("loss", []), dtype=np.float64)
+    lrs_a = np.array(hist.history.get("learning_rate", []), dtype=np.float64)
+    if len(loss_a) == 0:
+        raise RuntimeError("the sweep recorded no epoch (the loss diverged at once)")
+    stopped_early = len(loss_a) < n_epochs or not np.isfinite(loss_a).all()
+    return lrs_a, loss_a, stopped_early, dict(hist.history)
