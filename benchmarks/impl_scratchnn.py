@@ -52,9 +52,7 @@ def make(op: str, batch: int, widths: tuple[int, ...], data: Data):
     if len(x) < batch:  # tiny data sets: repeat to fill the batch
         reps = -(-batch // len(x))
         x, y = np.tile(x, (reps, 1))[:batch], np.tile(y, reps)[:batch]
-    model._set_input_grad(False)
     _use_fit_threads(model, batch)
-    loss_fn, fused = model._training_loss(), model._fused
     dense = model.layers[0]
     if op == "dense_forward":
         return lambda: dense.forward(x, training=True)
@@ -65,22 +63,20 @@ def make(op: str, batch: int, widths: tuple[int, ...], data: Data):
         return lambda: dense.backward(dout)
     if op == "softmax_ce":
         logits = np.random.default_rng(1).standard_normal((batch, 10)).astype(np.float32)
+        loss_fn = snn.losses.SoftmaxCrossEntropy(model.loss)  # what the model's head uses
 
         def softmax_ce():
             loss_fn.forward(y, logits)
             return loss_fn.backward()
         return softmax_ce
     if op == "adam":
-        model._loss_and_grads(x, y, loss_fn, fused)  # realistic gradients
-        opt, grads, params = model.optimizer, [model._flat_grads], [model._flat_params]
-        return lambda: opt.apply(grads, params)
+        model.forward_backward(x, y)  # realistic gradients
+        return model.apply_gradients
     if op == "train_step":
-        opt, grads, params = model.optimizer, [model._flat_grads], [model._flat_params]
-
         def step():
-            loss, y_pred, _ = model._loss_and_grads(x, y, loss_fn, fused)
-            opt.apply(grads, params)
-            return loss, model._metric_values(y, y_pred)
+            loss, y_pred = model.forward_backward(x, y)
+            model.apply_gradients()
+            return loss, model.metric_sums(y, y_pred)
         return step
     if op == "predict":
         return lambda: model.predict(data.x_test, batch_size=batch, verbose=0)

@@ -85,12 +85,10 @@ def check_model(model, x: np.ndarray, y: np.ndarray, h: float = 1e-6) -> dict[st
     _, grads, dx = model.compute_gradients(x, y, return_input_grad=True)
     if model.dtype != np.float64:
         raise ValueError("gradient checks need a float64 model (Sequential(..., dtype='float64'))")
-    loss_fn = model._training_loss()
-    fused = model._fused
-    _, targets = model._prepare_xy(x, y)  # validated once, not at every perturbation
+    _, targets = model.prepare_data(x, y)  # validated once, not at every perturbation
 
     def f() -> float:
-        return loss_fn.forward(targets, model._forward(x, training=False, logits=fused))
+        return model.compute_loss(x, targets)  # the training loss, through the same head
 
     errors = {"x": rel_error(dx, numerical_gradient(f, x, h))}
     for i, (w, g) in enumerate(zip(model.weights, grads)):

@@ -25,7 +25,9 @@ silently computes the cross-entropy from the softmax's *logits* even with ``from
 (``_keras_logits``).  ``Sequential`` does the same: when the last layer's activation is softmax
 and the loss is a cross-entropy on probabilities, it trains and evaluates with
 :meth:`CrossentropyBase.with_logits` on the pre-softmax values, so the 1e-7 clipping never
-applies there.  Calling a loss directly on probabilities still clips, as ``keras.losses`` does.
+applies there.  That combination is one object, :class:`SoftmaxCrossEntropy` (forward on
+logits, backward :math:`(p - y)/N`), chosen once by ``Sequential.compile``.  Calling a loss
+directly on probabilities still clips, as ``keras.losses`` does.
 """
 
 from __future__ import annotations
@@ -248,3 +250,40 @@ def serialize(loss: Loss) -> dict:
 def deserialize(spec: dict) -> Loss:
     """Inverse of :func:`serialize`."""
     return LOSSES.deserialize(spec)
+
+
+class SoftmaxCrossEntropy:
+    r"""Softmax and cross-entropy as one step on the logits (deep-learning-from-scratch's
+    ``SoftmaxWithLoss``): what ``Sequential`` uses when its last layer's activation is softmax
+    and its loss a cross-entropy on probabilities (see the module docstring).
+
+    Shapes: logits ``z`` (N, K); targets ``y`` as ``crossentropy`` takes them (one-hot (N, K)
+    for the categorical loss, labels (N,) for the sparse one).
+
+    Forward: :math:`p = \operatorname{softmax}(z)` and :math:`L = -\frac1N\sum_i\sum_k y_{ik}
+    \log p_{ik}`, computed as :math:`\log p = z - \operatorname{logsumexp}(z)` so that no
+    probability is formed, clipped or divided by.
+
+    Backward: the softmax Jacobian times the cross-entropy's gradient collapses to
+    :math:`\partial L/\partial z = (p - y)/N` (:math:`(p\sum_k y_k - y)/N` for targets that are
+    not normalized), with no :math:`1/p` anywhere.
+
+    Parameters
+    ----------
+    crossentropy : the cross-entropy the model was compiled with; its ``from_logits=True``
+        twin (:meth:`CrossentropyBase.with_logits`) computes both formulas.
+    """
+
+    def __init__(self, crossentropy: CrossentropyBase):
+        self.crossentropy = crossentropy.with_logits()
+
+    def forward(self, y_true, logits: np.ndarray) -> float:
+        """The batch-mean cross-entropy of ``softmax(logits)`` against ``y_true``."""
+        return self.crossentropy.forward(y_true, logits)
+
+    def backward(self) -> np.ndarray:
+        """:math:`\\partial L/\\partial z = (p - y)/N`, shape (N, K)."""
+        return self.crossentropy.backward()
+
+    def __repr__(self) -> str:
+        return f"<SoftmaxCrossEntropy {self.crossentropy.name}>"

@@ -282,3 +282,154 @@ class BatchLogs(callbacks.Callback):
     def on_train_batch_end(self, batch, logs=None):
         self.batches.append(batch)
         self.logs.append(dict(logs))
+
+
+# -- the output head, chosen once by compile ------------------------------------------------------
+def test_compile_chooses_the_output_head_once():
+    from scratchnn.engine.head import LossHead, SoftmaxCrossEntropyHead
+    from scratchnn.layers import Activation
+
+    cases = [([Dense(3, activation="softmax")], "sparse_categorical_crossentropy",
+              SoftmaxCrossEntropyHead),
+             ([Dense(3), Activation("softmax")], "categorical_crossentropy",
+              SoftmaxCrossEntropyHead),
+             ([Dense(3, activation="softmax")], "mse", LossHead),
+             ([Dense(3, activation="sigmoid")], "categorical_crossentropy", LossHead),
+             ([Dense(3)], snn.losses.CategoricalCrossentropy(from_logits=True), LossHead)]
+    for layers, loss, head in cases:
+        model = snn.Sequential([Input((4,)), *layers])
+        assert model.output_head is None
+        model.compile("sgd", loss)
+        assert type(model.output_head) is head, (layers, loss)
+        assert model.output_head.layer is model.layers[-1]
+
+
+def test_add_after_compile_rechooses_the_head():
+    model = snn.Sequential([Input((4,)), Dense(3)])
+    model.compile("sgd", "categorical_crossentropy")
+    model.add(Dense(2, activation="softmax"))
+    assert model.output_head.layer is model.layers[-1]
+    assert isinstance(model.output_head.loss, snn.losses.SoftmaxCrossEntropy)
+
+
+def test_softmax_cross_entropy_by_hand():
+    # z = (ln 1, ln 3) -> p = (1/4, 3/4); y one-hot class 1: L = -ln(3/4), dL/dz = (p - y)/1
+    z = np.log(np.array([[1.0, 3.0]]))
+    sce = snn.losses.SoftmaxCrossEntropy(snn.losses.CategoricalCrossentropy())
+    assert sce.forward(np.array([[0.0, 1.0]]), z) == pytest.approx(-np.log(0.75), abs=1e-15)
+    np.testing.assert_allclose(sce.backward(), [[0.25, -0.25]], atol=1e-15)
+    # N = 2, sparse labels: (p - onehot(y)) / 2 per row
+    sparse = snn.losses.SoftmaxCrossEntropy(snn.losses.SparseCategoricalCrossentropy())
+    sparse.forward(np.array([0, 1]), np.vstack([z, z]))
+    np.testing.assert_allclose(sparse.backward(), [[-0.375, 0.375], [0.125, -0.125]], atol=1e-15)
+
+
+def test_softmax_head_skips_the_softmax_jacobian_but_reports_probabilities():
+    rng = np.random.default_rng(0)
+    model = small(dtype="float64")
+    x, y = rng.standard_normal((5, 4)), rng.integers(0, 3, 5)
+    xp, yp = model.prepare_data(x, y)
+    loss, y_pred = model.forward_backward(xp, yp)
+    np.testing.assert_allclose(y_pred.sum(axis=1), 1.0)  # probabilities, not logits
+    np.testing.assert_array_equal(y_pred, model.predict(x, verbose=0))
+    logits = model.layers[0].forward(xp) @ model.layers[1].params["kernel"] \
+        + model.layers[1].params["bias"]  # the plain formula
+    p = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    assert loss == pytest.approx(-np.mean(np.log(p[np.arange(5), y])), rel=1e-12)
+    dz = (p - np.eye(3)[y]) / 5  # (p - y)/N into the last layer's affine part
+    a1 = model.layers[0].forward(xp)
+    np.testing.assert_allclose(model.layers[1].grads["kernel"], a1.T @ dz, atol=1e-14)
+    np.testing.assert_allclose(model.layers[1].grads["bias"], dz.sum(axis=0), atol=1e-14)
+
+
+# -- the public step surface (what the fit loop, gradcheck and benchmarks use) ------------------
+def test_forward_backward_then_apply_gradients_is_train_on_batch():
+    rng = np.random.default_rng(1)
+    x, y = rng.standard_normal((6, 4)), rng.integers(0, 3, 6)
+    snn.utils.set_random_seed(3)
+    a = small()
+    a.build()
+    snn.utils.set_random_seed(3)
+    b = small()
+    b.build()
+    values = a.train_on_batch(x, y)
+    xp, yp = b.prepare_data(x, y)
+    loss, y_pred = b.forward_backward(xp, yp)
+    assert b.optimizer.iterations == 0  # no update yet
+    b.apply_gradients()
+    assert values == [loss, b.metric_sums(yp, y_pred)[0] / 6]
+    for wa, wb in zip(a.get_weights(), b.get_weights()):
+        np.testing.assert_array_equal(wa, wb)
+    assert b.weights_finite()
+    b.layers[0].params["bias"][0] = np.nan
+    assert not b.weights_finite()
+
+
+def test_compute_loss_and_loss_and_metrics_match_evaluate():
+    rng = np.random.default_rng(2)
+    model = small(dtype="float64")
+    x, y = rng.standard_normal((10, 4)), rng.integers(0, 3, 10)
+    xp, yp = model.prepare_data(x, y)
+    assert model.loss_and_metrics(xp, yp, batch_size=4) == model.evaluate(x, y, batch_size=4,
+                                                                          verbose=0)
+    assert model.compute_loss(xp, yp) == model.evaluate(x, y, batch_size=10, verbose=0)[0]
+    assert model.metrics_names == ["loss", "accuracy"]
+    assert model.metric_specs == ["accuracy"]
+
+
+def test_require_compiled_and_require_built_are_public():
+    model = snn.Sequential([Dense(3)])
+    with pytest.raises(RuntimeError, match=r"compile\(\) before fit\(\)"):
+        model.require_compiled("fit")
+    with pytest.raises(ValueError, match="not been built"):
+        model.require_built()
+    model.build((4,))
+    model.require_built()
+
+
+# -- configs (Keras's names) ---------------------------------------------------------------------
+def test_from_config_inverts_get_config():
+    snn.utils.set_random_seed(0)
+    model = snn.Sequential([Input((2, 3)), Flatten(), Dense(5, activation="tanh"),
+                            Dense(2, activation="softmax", use_bias=False)],
+                           name="net", dtype="float64")
+    model.build()
+    config = model.get_config()
+    clone = snn.Sequential.from_config(config)
+    assert not clone.built and clone.input_shape == (None, 2, 3) and clone.name == "net"
+    clone.build()
+    assert clone.get_config() == config
+    assert [w.shape for w in clone.get_weights()] == [(6, 5), (5,), (5, 2)]
+    assert clone.dtype == np.float64
+
+
+def test_compile_config_round_trip():
+    model = small(loss="categorical_crossentropy",
+                  optimizer=snn.optimizers.SGD(0.05, momentum=0.9))
+    config = model.get_compile_config()
+    assert config == {"loss": {"name": "categorical_crossentropy",
+                               "config": {"from_logits": False}},
+                      "optimizer": {"name": "sgd", "config": model.optimizer.get_config()},
+                      "metrics": ["accuracy"]}
+    other = snn.Sequential([Input((4,)), Dense(3, activation="softmax")])
+    assert other.get_compile_config() is None
+    other.compile_from_config(config)
+    assert other.get_compile_config() == config
+    assert other.optimizer is not model.optimizer
+
+
+def test_set_optimizer_state_restores_slots():
+    rng = np.random.default_rng(4)
+    x, y = rng.standard_normal((8, 4)), rng.integers(0, 3, 8)
+    snn.utils.set_random_seed(5)
+    a = small()
+    a.fit(x, y, epochs=2, batch_size=4, verbose=0)
+    b = snn.Sequential.from_config(a.get_config())
+    b.set_weights(a.get_weights())
+    b.compile_from_config(a.get_compile_config())
+    b.set_optimizer_state(a.optimizer.get_state())
+    assert b.optimizer.iterations == a.optimizer.iterations == 4
+    a.train_on_batch(x, y)
+    b.train_on_batch(x, y)
+    for wa, wb in zip(a.get_weights(), b.get_weights()):
+        np.testing.assert_array_equal(wa, wb)

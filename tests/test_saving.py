@@ -124,3 +124,32 @@ def test_save_and_load_weights(blobs, tmp_path):
     other, _, _ = _trained(blobs)
     other.load_weights(tmp_path / "w.npz")
     np.testing.assert_array_equal(other.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+def test_the_file_holds_get_config_and_get_compile_config(blobs, tmp_path):
+    model, _, _ = _trained(blobs)
+    path = tmp_path / "model.npz"
+    model.save(path)
+    with np.load(path, allow_pickle=False) as data:
+        description = json.loads(str(data["__scratchnn__"]))
+    assert description["model"] == model.get_config()
+    assert description["compile"] == model.get_compile_config()
+
+
+def test_load_model_builds_the_registered_model_class(blobs, tmp_path):
+    from scratchnn.engine import saving
+
+    class Tagged(snn.Sequential):
+        pass
+
+    model, x, _ = _trained(blobs)
+    path = tmp_path / "model.npz"
+    model.save(path)
+    assert saving.register_model_class(Tagged) is Tagged
+    try:
+        loaded = saving.load_model(path)
+    finally:
+        saving.register_model_class(snn.Sequential)
+    assert type(loaded) is Tagged
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+    assert type(saving.load_model(path)) is snn.Sequential

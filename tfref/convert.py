@@ -99,7 +99,7 @@ def to_keras(model: scratchnn.Sequential, compile: bool | None = None):
         names, ``get_weights()`` equal to ``model.get_weights()``.
     """
     _, keras = require_tf()
-    model._require_built()
+    model.require_built()
     dtype = dtype_name(model.dtype)
     if compile is None:
         compile = model.compiled
@@ -122,7 +122,7 @@ def to_keras(model: scratchnn.Sequential, compile: bool | None = None):
         if compile:
             if not model.compiled:
                 raise ValueError("compile=True needs a compiled scratchnn model")
-            metrics = list(getattr(model, "_metric_specs", []))
+            metrics = model.metric_specs
             if any(not isinstance(m, str) for m in metrics):
                 raise ValueError("only metrics given by name can be carried over to Keras")
             keras_model.compile(optimizer=optimizer(model.optimizer, dtype),

@@ -26,7 +26,7 @@ from .backend import dtype_name, keras_floatx, require_tf
 
 def scratchnn_trace(model, x) -> dict[str, np.ndarray]:
     """Intermediates of scratchnn ``model`` on ``x`` (inference mode, ``training=False``)."""
-    h = model._prepare_x(x)
+    h = model.prepare_inputs(x)
     out: dict[str, np.ndarray] = {}
     for layer in model.layers:
         if hasattr(layer, "forward_logits") and hasattr(layer, "units"):

@@ -1,16 +1,23 @@
 """``Sequential``: build, compile, fit, evaluate, predict — the training loop and its edges.
 
 Data flows one way: ``x -> layers -> loss -> backward through the layers -> optimizer``.
-One training step (``train_on_batch`` / inside ``fit``) is::
+One training step (``train_on_batch`` / inside ``fit``), with ``layers = body + [last]``::
 
-    out  = last.forward(... first.forward(x))        # or last.forward_logits(...) when fused
-    loss = loss.forward(y, out); d = loss.backward()  # batch mean, so d carries 1/N
-    d    = layer.backward(d) for each layer, last to first (fills each layer's grads)
-    optimizer.apply([all grads], [all params])        # one flat buffer each, updated in place
+    for layer in body:           h = layer.forward(h, training=True)
+    loss, y_pred = head.forward(h, y, training=True)   # last layer + loss; batch mean
+    d = head.backward()                                # dL/dh (carries the 1/N)
+    for layer in reversed(body): d = layer.backward(d) # fills each layer's grads
+    optimizer.apply([all grads], [all params])         # one flat buffer each, in place
 
-When the last layer's activation is softmax and the loss a cross-entropy on probabilities,
-the loss is computed from the pre-softmax logits, as Keras does on TensorFlow (see
-:mod:`scratchnn.losses`).
+``compile`` chooses the output ``head`` once (:func:`scratchnn.engine.head.output_head`): the
+last layer as is followed by the loss or, when the last activation is softmax and the loss a
+cross-entropy on probabilities, the last layer's affine part followed by softmax + cross-entropy
+on the logits, as Keras does on TensorFlow (see :mod:`scratchnn.losses`).
+
+The public methods :meth:`Sequential.prepare_data`, :meth:`Sequential.forward_backward`,
+:meth:`Sequential.apply_gradients`, ... are the surface the training loop
+(:mod:`scratchnn.engine.training`), saving and the tools use; nothing outside this module
+reads the model's private attributes.
 """
 
 from __future__ import annotations
@@ -20,15 +27,16 @@ from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 
+from scratchnn import layers as layers_module
 from scratchnn import losses as losses_module
 from scratchnn import metrics as metrics_module
 from scratchnn import optimizers as optimizers_module
-from scratchnn.activations import Softmax
 from scratchnn.arguments import check_batch_size, check_bool, check_verbose
 from scratchnn.checks import as_float_array, check_same_length
 from scratchnn.config import resolve_dtype
 from scratchnn.engine import callbacks as callbacks_module
-from scratchnn.engine import perf, training
+from scratchnn.engine import perf, saving, training
+from scratchnn.engine.head import LossHead, SoftmaxCrossEntropyHead, output_head
 from scratchnn.engine.training import NonFiniteLossError, TrainStep
 from scratchnn.layers import InputLayer, Layer
 from scratchnn.seeding import global_rng
@@ -36,6 +44,7 @@ from scratchnn.seeding import global_rng
 __all__ = ["NonFiniteLossError", "Sequential"]
 
 
+@saving.register_model_class  # load_model builds Sequentials through from_config
 class Sequential:
     """A linear stack of layers with Keras's ``Sequential`` API.
 
@@ -62,6 +71,10 @@ class Sequential:
         self.built = False
         self.optimizer: optimizers_module.Optimizer | None = None
         self.loss: losses_module.Loss | None = None
+        #: The last layer with the loss, chosen by ``compile`` (see :mod:`scratchnn.engine.head`).
+        self.output_head: LossHead | SoftmaxCrossEntropyHead | None = None
+        self._metrics: list[tuple[str, Callable]] = []
+        self._metric_specs: list = []
         self.compiled = False
         self.stop_training = False
         self.history: callbacks_module.History | None = None
@@ -86,6 +99,8 @@ class Sequential:
         if not self.layers and layer.declared_input_shape is not None:
             self._input_shape = layer.declared_input_shape
         self.layers.append(layer)
+        if self.compiled:
+            self.output_head = output_head(layer, self.loss)
 
     def build(self, input_shape: tuple[int, ...] | None = None) -> None:
         """Create every layer's parameters for per-sample input shape ``input_shape``.
@@ -138,10 +153,11 @@ class Sequential:
 
     @property
     def output_shape(self) -> tuple:
-        self._require_built()
+        self.require_built()
         return (None,) + tuple(self.layers[-1].output_shape)
 
-    def _require_built(self) -> None:
+    def require_built(self) -> None:
+        """Build the model now if its input shape is known; else raise ``ValueError``."""
         if not self.built and self._input_shape is not None and self.layers:
             self.build()
         if not self.built:
@@ -151,7 +167,7 @@ class Sequential:
     # -- compile ------------------------------------------------------------------------------
     def compile(self, optimizer="adam", loss=None, metrics: Sequence | None = None) -> None:
         """Choose the optimizer ('adam', 'sgd' or an instance), the loss (name or instance) and
-        the metrics (e.g. ``["accuracy"]``)."""
+        the metrics (e.g. ``["accuracy"]``); choose the output head for that loss once."""
         if loss is None:
             raise ValueError("compile() needs a loss, e.g. loss='categorical_crossentropy'")
         if metrics is None:
@@ -167,54 +183,45 @@ class Sequential:
         # only now, all three valid: a failed compile() leaves the model as it was
         self.optimizer, self.loss, self._metrics = optimizer, loss, resolved
         self._metric_specs = list(metrics)
+        self.output_head = output_head(self.layers[-1], loss) if self.layers else None
         self.compiled = True
 
     @property
     def metrics_names(self) -> list[str]:
-        return ["loss"] + [name for name, _ in getattr(self, "_metrics", [])]
+        """``["loss", *metric names]``: the keys of the logs and of ``evaluate``'s values."""
+        return ["loss"] + [name for name, _ in self._metrics]
 
     @property
-    def _fused(self) -> bool:
-        """True when the loss is computed from the last layer's pre-softmax logits."""
-        last = self.layers[-1]
-        return (isinstance(self.loss, losses_module.CrossentropyBase)
-                and not self.loss.from_logits
-                and isinstance(getattr(last, "activation", None), Softmax)
-                and hasattr(last, "forward_logits"))
+    def metric_specs(self) -> list:
+        """The metrics as given to ``compile`` (names or functions)."""
+        return list(self._metric_specs)
 
-    def _training_loss(self) -> losses_module.Loss:
-        return self.loss.with_logits() if self._fused else self.loss
-
-    def _require_compiled(self, what: str) -> None:
+    def require_compiled(self, what: str) -> None:
+        """Raise ``RuntimeError`` naming ``what()`` unless the model is compiled."""
         if not self.compiled:
             raise RuntimeError(f"You must call compile() before {what}()")
 
     # -- the math: forward, loss, backward --------------------------------------------------
-    def _forward(self, x: np.ndarray, training: bool, logits: bool = False) -> np.ndarray:
-        h = x
-        for layer in self.layers[:-1]:
-            h = layer.forward(h, training)
-        last = self.layers[-1]
-        return last.forward_logits(h, training) if logits else last.forward(h, training)
+    def _forward(self, x: np.ndarray, training: bool) -> np.ndarray:
+        """The model's outputs for x: every layer's forward, first to last."""
+        for layer in self.layers:
+            x = layer.forward(x, training)
+        return x
 
-    def _backward(self, d: np.ndarray, fused: bool) -> np.ndarray | None:
-        last = self.layers[-1]
-        d = last.backward_logits(d) if fused else last.backward(d)
+    def _loss_and_outputs(self, x, y, training: bool) -> tuple[float, np.ndarray]:
+        """The body's forward, then the head's: ``(batch-mean loss, predictions)``."""
+        for layer in self.layers[:-1]:
+            x = layer.forward(x, training)
+        return self.output_head.forward(x, y, training)
+
+    def _backward(self) -> np.ndarray | None:
+        """The head's backward, then the body's, last to first; dL/dx or None."""
+        d = self.output_head.backward()
         for layer in reversed(self.layers[:-1]):
             if d is None:
                 break
             d = layer.backward(d)
         return d
-
-    def _loss_and_grads(self, x, y, loss_fn, fused):
-        """Forward + backward on one batch: fills the flat gradient buffer.
-
-        Returns (loss, y_pred as probabilities/outputs, dL/dx or None)."""
-        out = self._forward(x, training=True, logits=fused)
-        loss = loss_fn.forward(y, out)
-        dx = self._backward(loss_fn.backward(), fused)
-        y_pred = self.layers[-1].activation.forward(out) if fused else out
-        return loss, y_pred, dx
 
     def blas_threads(self, batch_size: int) -> int:
         """The BLAS thread count for batches of ``batch_size`` rows through this model:
@@ -230,7 +237,9 @@ class Sequential:
                 break
 
     # -- data preparation -------------------------------------------------------------------
-    def _prepare_x(self, x, name: str = "x") -> np.ndarray:
+    def prepare_inputs(self, x, name: str = "x") -> np.ndarray:
+        """``x`` as a float array of the model's dtype, checked against the input shape
+        (building the model on first use); shape (N, *input_shape)."""
         dtype = self.dtype if self.built else resolve_dtype(self._dtype_arg)
         x = as_float_array(x, name, dtype)
         self._ensure_built(x)
@@ -242,8 +251,11 @@ class Sequential:
             )
         return x
 
-    def _prepare_xy(self, x, y, name: str = "") -> tuple[np.ndarray, np.ndarray]:
-        x = self._prepare_x(x, f"{name}x")
+    def prepare_data(self, x, y, name: str = "") -> tuple[np.ndarray, np.ndarray]:
+        """``(x, y)`` checked and converted once, before any batch: x as in
+        :meth:`prepare_inputs`, y as the loss takes it (``loss.prepare_targets``).
+        ``name`` prefixes the argument names in errors (``"val_"``)."""
+        x = self.prepare_inputs(x, f"{name}x")
         if y is None:
             raise ValueError(f"{name}y is missing")
         y_arr = np.asarray(y)
@@ -253,8 +265,34 @@ class Sequential:
         y = self.loss.prepare_targets(y_arr, self.layers[-1].output_shape[-1], self.dtype)
         return x, y
 
-    def _metric_values(self, y, y_pred) -> list[float]:
+    # -- one step, for the training loop (scratchnn.engine.training) and the tools ------------
+    def forward_backward(self, x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+        """One forward and one backward pass in training mode on prepared arrays (see
+        :meth:`prepare_data`): fills every layer's gradients, changes no parameter.
+
+        Returns ``(loss, y_pred)``: the batch-mean loss and the predictions (N, K), as
+        probabilities after a softmax.  :meth:`apply_gradients` then takes the step."""
+        self._set_input_grad(False)
+        loss, y_pred = self._loss_and_outputs(x, y, training=True)
+        self._backward()
+        return loss, y_pred
+
+    def apply_gradients(self) -> None:
+        """One optimizer step with the gradients of the last :meth:`forward_backward`."""
+        self.optimizer.apply([self._flat_grads], [self._flat_params])
+
+    def weights_finite(self) -> bool:
+        """True when every parameter is finite (:func:`scratchnn.engine.training.params_finite`)."""
+        return training.params_finite(self._flat_params)
+
+    def metric_sums(self, y: np.ndarray, y_pred: np.ndarray) -> list[float]:
+        """Each compiled metric summed over the batch's samples (divide by N for the mean)."""
         return [float(np.sum(fn(y, y_pred))) for _, fn in self._metrics]
+
+    def compute_loss(self, x: np.ndarray, y: np.ndarray) -> float:
+        """The batch-mean loss on prepared arrays in inference mode, through the same output
+        head as training (no gradients; e.g. for finite differences)."""
+        return self._loss_and_outputs(x, y, training=False)[0]
 
     # -- training -----------------------------------------------------------------------------
     def train_on_batch(self, x, y) -> float | list[float]:
@@ -262,13 +300,11 @@ class Sequential:
 
         Unlike ``fit`` (and like Keras) it does not stop on non-finite values: a NaN or
         infinite loss is returned as is, for the caller to act on (``lr_finder`` does)."""
-        self._require_compiled("train_on_batch")
-        x, y = self._prepare_xy(x, y)
-        self._set_input_grad(False)
-        fused = self._fused
-        loss, y_pred, _ = self._loss_and_grads(x, y, self._training_loss(), fused)
-        self.optimizer.apply([self._flat_grads], [self._flat_params])
-        values = [loss] + [v / len(x) for v in self._metric_values(y, y_pred)]
+        self.require_compiled("train_on_batch")
+        x, y = self.prepare_data(x, y)
+        loss, y_pred = self.forward_backward(x, y)
+        self.apply_gradients()
+        values = [loss] + [v / len(x) for v in self.metric_sums(y, y_pred)]
         return values if len(values) > 1 else values[0]
 
     def compute_gradients(self, x, y, return_input_grad: bool = False):
@@ -277,12 +313,12 @@ class Sequential:
         With ``return_input_grad=True`` also returns dL/dx (same shape as x).  No parameter
         changes.  For studying the math and for parity tests against ``tf.GradientTape``.
         """
-        self._require_compiled("compute_gradients")
+        self.require_compiled("compute_gradients")
         return_input_grad = check_bool(return_input_grad, "return_input_grad")
-        x, y = self._prepare_xy(x, y)
+        x, y = self.prepare_data(x, y)
         self._set_input_grad(True)
-        fused = self._fused
-        loss, _, dx = self._loss_and_grads(x, y, self._training_loss(), fused)
+        loss, _ = self._loss_and_outputs(x, y, training=True)
+        dx = self._backward()
         grads = [g.copy() for layer in self.layers for g in layer.grads.values()]
         return (loss, grads, dx) if return_input_grad else (loss, grads)
 
@@ -322,15 +358,13 @@ class Sequential:
                                   initial_epoch=initial_epoch, seed=seed)
 
     # -- inference ----------------------------------------------------------------------------
-    def _evaluate_arrays(self, x, y, batch_size: int) -> list[float]:
-        loss_fn = self._training_loss()
-        fused = self._fused
-        mean = training.EpochMean([name for name, _ in self._metrics])
+    def loss_and_metrics(self, x: np.ndarray, y: np.ndarray, batch_size: int) -> list[float]:
+        """``[loss, *metrics]``: sample-weighted means over batches of prepared arrays (see
+        :meth:`prepare_data`), in inference mode, under the caller's thread policy."""
+        mean = training.EpochMean(self.metrics_names[1:])
         for xb, yb in training.BatchIterator((x, y), batch_size)():
-            out = self._forward(xb, training=False, logits=fused)
-            loss = loss_fn.forward(yb, out)
-            y_pred = self.layers[-1].activation.forward(out) if fused else out
-            mean.add(loss, self._metric_values(yb, y_pred), len(xb))
+            loss, y_pred = self._loss_and_outputs(xb, yb, training=False)
+            mean.add(loss, self.metric_sums(yb, y_pred), len(xb))
         return mean.values()
 
     def evaluate(self, x=None, y=None, batch_size: int | None = 32, verbose: int | str = "auto",
@@ -339,17 +373,17 @@ class Sequential:
 
         The loss is the sample-weighted mean over batches, i.e. the mean over all samples.
         """
-        self._require_compiled("evaluate")
+        self.require_compiled("evaluate")
         batch_size = check_batch_size(batch_size)
         verbose = check_verbose(verbose, auto=1 if sys.stdout.isatty() else 0)
         return_dict = check_bool(return_dict, "return_dict")
-        x, y = self._prepare_xy(x, y)
+        x, y = self.prepare_data(x, y)
         return self._evaluate_prepared(x, y, batch_size, verbose, return_dict)
 
     def _evaluate_prepared(self, x, y, batch_size: int, verbose: int, return_dict: bool):
         effective_batch = min(batch_size, len(x))
         with perf.blas_limit(self.blas_threads(effective_batch)):
-            values = self._evaluate_arrays(x, y, batch_size)
+            values = self.loss_and_metrics(x, y, batch_size)
         if verbose:
             print(" - ".join(f"{k}: {v:.4f}" for k, v in zip(self.metrics_names, values)))
         if return_dict:
@@ -360,7 +394,7 @@ class Sequential:
         """The model's outputs (probabilities after a softmax), in batches; shape (N, units)."""
         batch_size = check_batch_size(batch_size)
         check_verbose(verbose, auto=0)
-        x = self._prepare_x(x)
+        x = self.prepare_inputs(x)
         out = np.empty((len(x),) + self.layers[-1].output_shape, dtype=self.dtype)
         lo = 0
         effective_batch = min(batch_size, len(x))
@@ -371,23 +405,23 @@ class Sequential:
         return out
 
     def predict_on_batch(self, x) -> np.ndarray:
-        x = self._prepare_x(x)
+        x = self.prepare_inputs(x)
         return self._forward(x, training=False)
 
     def test_on_batch(self, x, y):
         """Loss and metrics on one batch (no update), as ``evaluate`` returns them."""
-        self._require_compiled("test_on_batch")
-        x, y = self._prepare_xy(x, y)
+        self.require_compiled("test_on_batch")
+        x, y = self.prepare_data(x, y)
         return self._evaluate_prepared(x, y, len(x), verbose=0, return_dict=False)
 
     def __call__(self, x, training: bool = False) -> np.ndarray:
-        return self._forward(self._prepare_x(x), training)
+        return self._forward(self.prepare_inputs(x), training)
 
     # -- weights --------------------------------------------------------------------------------
     @property
     def weights(self) -> list[np.ndarray]:
         """Live views of every parameter, in Keras's order (kernel, bias per layer)."""
-        self._require_built()
+        self.require_built()
         return [p for layer in self.layers for p in layer.params.values()]
 
     trainable_weights = weights
@@ -432,13 +466,13 @@ class Sequential:
         return arrays
 
     def count_params(self) -> int:
-        self._require_built()
+        self.require_built()
         return int(self._flat_params.size)
 
     # -- description, saving --------------------------------------------------------------------
     def summary(self, print_fn: Callable[[str], None] | None = None) -> None:
         """Print a Keras-like table of layers, output shapes and parameter counts."""
-        self._require_built()
+        self.require_built()
         print_fn = print_fn or print
         rows = [(f"{layer.name} ({type(layer).__name__.replace('ActivationLayer', 'Activation')})",
                  str((None,) + tuple(layer.output_shape)), f"{layer.count_params():,}")
@@ -459,30 +493,58 @@ class Sequential:
         for line in lines:
             print_fn(line)
 
+    # -- configs (Keras's names): what a model file stores ------------------------------------
     def get_config(self) -> dict:
-        from scratchnn.layers import serialize
-
+        """The architecture as JSON-ready data: ``name``, ``dtype``, ``input_shape`` and
+        ``layers`` as ``[{"class_name", "config"}]``; :meth:`from_config` inverts it."""
         return {"name": self.name, "dtype": None if self.dtype is None else self.dtype.name,
                 "input_shape": None if self._input_shape is None else list(self._input_shape),
-                "layers": [serialize(layer) for layer in self.layers]}
+                "layers": [layers_module.serialize(layer) for layer in self.layers]}
+
+    @classmethod
+    def from_config(cls, config: dict) -> Sequential:
+        """A new model with the architecture ``config`` describes (see :meth:`get_config`).
+
+        Not built yet: its weights are created on first use or by ``build()``, with the
+        layers' initializers."""
+        layers = [layers_module.deserialize(spec) for spec in config["layers"]]
+        model = cls(layers, name=config.get("name"), dtype=config.get("dtype"))
+        if config.get("input_shape") is not None:
+            model._input_shape = tuple(int(d) for d in config["input_shape"])
+        return model
+
+    def get_compile_config(self) -> dict | None:
+        """The compile settings as JSON-ready data (None when not compiled): ``loss`` and
+        ``optimizer`` as ``{"name", "config"}``, ``metrics`` as names."""
+        if not self.compiled:
+            return None
+        return {"loss": losses_module.serialize(self.loss),
+                "optimizer": optimizers_module.serialize(self.optimizer),
+                "metrics": [m if isinstance(m, str) else name
+                            for m, (name, _) in zip(self._metric_specs, self._metrics)]}
+
+    def compile_from_config(self, config: dict) -> None:
+        """``compile`` with settings from :meth:`get_compile_config` (a fresh optimizer)."""
+        self.compile(optimizer=optimizers_module.deserialize(config["optimizer"]),
+                     loss=losses_module.deserialize(config["loss"]),
+                     metrics=config.get("metrics", []))
+
+    def set_optimizer_state(self, state: dict[str, np.ndarray]) -> None:
+        """Restore ``optimizer.get_state()`` (step count and slots) for these parameters."""
+        self.require_compiled("set_optimizer_state")
+        self.optimizer.set_state(state, [self._flat_params])
 
     def save(self, filepath) -> None:
         """Save architecture, weights, compile settings and optimizer state (see saving)."""
-        from scratchnn.engine.saving import save_model
-
-        save_model(self, filepath)
+        saving.save_model(self, filepath)
 
     def save_weights(self, filepath) -> None:
         """Save only the weights (atomic ``.npz``; see :mod:`scratchnn.engine.saving`)."""
-        from scratchnn.engine.saving import save_weights
-
-        save_weights(self, filepath)
+        saving.save_weights(self, filepath)
 
     def load_weights(self, filepath) -> None:
         """Load weights from ``save_weights``/``save`` files; on any error nothing changes."""
-        from scratchnn.engine.saving import load_weights
-
-        load_weights(self, filepath)
+        saving.load_weights(self, filepath)
 
     def __repr__(self) -> str:
         return f"<Sequential {self.name!r} layers={[layer.name for layer in self.layers]}>"

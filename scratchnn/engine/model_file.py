@@ -285,11 +285,13 @@ def _count(keys, prefix: str) -> int:
 # -- step 2b: the model description ------------------------------------------------------------
 @dataclass
 class CompileSpec:
-    """Validated compile settings, as constructed objects."""
+    """Validated compile settings, as constructed objects and as the checked ``config``
+    (the description's ``compile`` object, for ``model.compile_from_config``)."""
 
     loss: losses.Loss
     optimizer: optimizers.Optimizer
     metrics: list[str]
+    config: dict
 
 
 @dataclass
@@ -303,6 +305,11 @@ class ModelSpec:
     weight_shapes: list[tuple[int, ...]]
     compile: CompileSpec | None
     metadata: dict = field(default_factory=dict)
+
+    def model_config(self) -> dict:
+        """The checked architecture in ``Sequential.get_config()`` form (for ``from_config``)."""
+        return {"name": self.name, "dtype": self.dtype.name, "input_shape": list(self.input_shape),
+                "layers": [{"class_name": c, "config": config} for c, config in self.layers]}
 
     @property
     def param_count(self) -> int:
@@ -533,4 +540,4 @@ def _compile_spec(check: _Checker, value) -> CompileSpec:
         if metric not in metrics.METRICS:  # any case, as compile(metrics=[...]) takes them
             check.fail(f"compile.metrics[{i}]", f"is an unknown metric {metric!r:.80}; known: "
                        f"{metrics.METRICS.known()}")
-    return CompileSpec(built["loss"], built["optimizer"], list(metric_names))
+    return CompileSpec(built["loss"], built["optimizer"], list(metric_names), value)

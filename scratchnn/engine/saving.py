@@ -15,6 +15,11 @@ removed by the next save to the same path.
 Reads validate the whole description and every array's shape and dtype before allocating
 anything (:mod:`scratchnn.engine.model_file`); every damaged or crafted file raises
 :class:`ModelFileError` naming the file and the problem.
+
+This module is the file format only: it talks to a model through its public methods
+(``get_config`` / ``from_config``, ``get_compile_config`` / ``compile_from_config``,
+``get_weights`` / ``set_weights``, ``optimizer.get_state`` / ``set_optimizer_state``) and never
+imports the model class: ``Sequential`` registers itself with :func:`register_model_class`.
 """
 
 from __future__ import annotations
@@ -34,9 +39,20 @@ from scratchnn.engine.model_file import (
     parse_model_spec,
     weights_dtype,
 )
+from scratchnn.initializers import Zeros
 
-__all__ = ["FORMAT", "VERSION", "ModelFileError", "load_model", "load_weights", "save_model",
-           "save_weights"]
+__all__ = ["FORMAT", "VERSION", "ModelFileError", "load_model", "load_weights",
+           "register_model_class", "save_model", "save_weights"]
+
+_model_class: type | None = None  # what load_model builds (set by scratchnn.engine.model)
+
+
+def register_model_class(cls: type) -> type:
+    """Make ``load_model`` build ``cls`` models (through ``cls.from_config``); returns ``cls``,
+    so it works as a class decorator."""
+    global _model_class
+    _model_class = cls
+    return cls
 
 
 def _description_array(description: dict) -> np.ndarray:
@@ -58,20 +74,14 @@ def save_model(model, filepath: str | os.PathLike) -> None:
     ``model.metadata`` must be a JSON-serializable dict.  See the module docstring for
     permissions, symlinks and temporary files.
     """
-    from scratchnn import losses, optimizers
-
-    model._require_built()
+    model.require_built()
     if not isinstance(model.metadata, dict):
         raise TypeError(f"model.metadata must be a dict, got {type(model.metadata).__name__}")
     description = {"format": FORMAT, "version": VERSION, "kind": "model",
                    "model": model.get_config(), "metadata": model.metadata}
-    if model.compiled:
-        description["compile"] = {
-            "loss": losses.serialize(model.loss),
-            "optimizer": optimizers.serialize(model.optimizer),
-            "metrics": [m if isinstance(m, str) else name
-                        for m, (name, _) in zip(model._metric_specs, model._metrics)],
-        }
+    compile_config = model.get_compile_config()
+    if compile_config is not None:
+        description["compile"] = compile_config
     arrays = {"__scratchnn__": _description_array(description)}
     for i, w in enumerate(model.get_weights()):
         arrays[f"weight/{i}"] = w
@@ -104,16 +114,13 @@ def _build(spec: ModelSpec, path) -> object:
     The layers' initializers are only swapped for zeros during ``build``: loading neither
     spends time on random numbers it would overwrite nor advances the global generator.
     """
-    from scratchnn.engine.model import Sequential
-    from scratchnn.initializers import Zeros
-    from scratchnn.layers import LAYERS
-
+    if _model_class is None:
+        raise RuntimeError("no model class registered: import scratchnn first")
     try:
-        layers = [LAYERS.lookup(class_name)(**config) for class_name, config in spec.layers]
-        model = Sequential(layers, name=spec.name, dtype=spec.dtype.name)
+        model = _model_class.from_config(spec.model_config())
     except (TypeError, ValueError) as exc:  # the checks should have caught it already
         raise ModelFileError(f"{path}: invalid model description: {exc}") from exc
-    dense = [(layer, layer.kernel_initializer, layer.bias_initializer) for layer in layers
+    dense = [(layer, layer.kernel_initializer, layer.bias_initializer) for layer in model.layers
              if hasattr(layer, "kernel_initializer")]
     for layer, _, _ in dense:
         layer.kernel_initializer = layer.bias_initializer = Zeros()
@@ -148,10 +155,9 @@ def load_model(filepath: str | os.PathLike, compile: bool = True):
     model = _build(spec, file.path)
     model.set_weights(weights)
     if compile and spec.compile is not None:
-        model.compile(optimizer=spec.compile.optimizer, loss=spec.compile.loss,
-                      metrics=spec.compile.metrics)
+        model.compile_from_config(spec.compile.config)
         if state:
-            model.optimizer.set_state(state, [model._flat_params])
+            model.set_optimizer_state(state)
     return model
 
 

@@ -8,10 +8,10 @@ textbook loop::
         callbacks.on_epoch_begin(epoch)
         for step, (xb, yb) in enumerate(batches(order)):       # a new order every epoch
             callbacks.on_train_batch_begin(step)
-            loss = forward and backward on (xb, yb)              # fills the flat gradients
+            loss, y_pred = model.forward_backward(xb, yb)       # fills the gradients
             stop (NonFiniteLossError) unless the loss is finite
-            optimizer.apply(gradients, parameters)
-            stop (NonFiniteLossError) unless every parameter is finite
+            model.apply_gradients()                               # one optimizer step
+            stop (NonFiniteLossError) unless model.weights_finite()
             epoch_mean.add(loss, metric sums, len(xb))
             callbacks.on_train_batch_end(step, epoch_mean.logs())
             yield TrainStep(epoch, step, logs)                   # one item per optimizer step
@@ -28,6 +28,10 @@ While the generator is suspended, the BLAS thread limit and the flush-to-zero mo
 (see :mod:`scratchnn.engine.perf`) stay in force for the calling thread; exhausting the
 generator, or closing it (``gen.close()``, also done when it is garbage-collected), restores
 them.
+
+The loop uses only the model's public surface: ``require_compiled``, ``prepare_data``,
+``forward_backward``, ``apply_gradients``, ``weights_finite``, ``metric_sums``,
+``metrics_names``, ``loss_and_metrics``, ``blas_threads``, ``history`` and ``stop_training``.
 """
 
 from __future__ import annotations
@@ -162,7 +166,7 @@ def split_validation(model, x, y, validation_split: float, validation_data):
                              f"{type(validation_data).__name__}"
                              + (f" of length {len(validation_data)}"
                                 if isinstance(validation_data, (tuple, list)) else ""))
-        return x, y, model._prepare_xy(*validation_data, name="val_")
+        return x, y, model.prepare_data(*validation_data, name="val_")
     if validation_split == 0:
         return x, y, None
     split_at = int(math.floor(len(x) * (1.0 - validation_split)))
@@ -178,7 +182,7 @@ def fit_steps(model, x=None, y=None, *, batch_size: int | None = 32, epochs: int
               initial_epoch: int = 0, seed: int | None = None) -> Iterator[TrainStep]:
     """Check the arguments and prepare the data now; return the training loop as a generator
     of :class:`TrainStep` (see the module doc; arguments as ``Sequential.fit``)."""
-    model._require_compiled("fit")
+    model.require_compiled("fit")
     batch_size = check_batch_size(batch_size)
     epochs = check_int(epochs, "epochs", 0)
     initial_epoch = check_int(initial_epoch, "initial_epoch", 0)
@@ -188,7 +192,7 @@ def fit_steps(model, x=None, y=None, *, batch_size: int | None = 32, epochs: int
                                   high_open=True)
     rng = rng_from(check_seed(seed))
     user_callbacks = callbacks_module.CallbackList.validate(callbacks)
-    x, y = model._prepare_xy(x, y)
+    x, y = model.prepare_data(x, y)
     x, y, val = split_validation(model, x, y, validation_split, validation_data)
     batches = BatchIterator((x, y), batch_size)
     history = callbacks_module.History()
@@ -214,8 +218,6 @@ def _epoch_log_keys(model, validation: bool) -> list[str]:
 def _train(model, batches: BatchIterator, val, cbs, history, epochs: range,
            rng: np.random.Generator | None) -> Iterator[TrainStep]:
     model.history, model.stop_training = history, False
-    loss_fn, fused = model._training_loss(), model._fused
-    model._set_input_grad(False)
     effective_batch = min(batches.batch_size, batches.n)
     cbs.on_train_begin({})
     with (perf.blas_limit(model.blas_threads(effective_batch)),
@@ -223,10 +225,9 @@ def _train(model, batches: BatchIterator, val, cbs, history, epochs: range,
         for epoch in epochs:
             cbs.on_epoch_begin(epoch, {})
             order = None if rng is None else rng.permutation(batches.n)
-            logs, seen = yield from _train_epoch(model, batches(order), epoch, cbs,
-                                                 (loss_fn, fused))
+            logs, seen = yield from _train_epoch(model, batches(order), epoch, cbs)
             if val is not None and seen:
-                values = model._evaluate_arrays(val[0], val[1], batches.batch_size)
+                values = model.loss_and_metrics(val[0], val[1], batches.batch_size)
                 logs.update({f"val_{k}": v for k, v in zip(model.metrics_names, values)})
             cbs.on_epoch_end(epoch, logs)
             if model.stop_training:
@@ -234,29 +235,28 @@ def _train(model, batches: BatchIterator, val, cbs, history, epochs: range,
     cbs.on_train_end({})
 
 
-def _train_epoch(model, batches, epoch: int, cbs, loss_spec
+def _train_epoch(model, batches, epoch: int, cbs
                  ) -> Generator[TrainStep, None, tuple[dict[str, float], int]]:
     """One epoch's optimizer steps; returns the epoch's logs and how many samples it used."""
-    loss_fn, fused = loss_spec
-    mean = EpochMean([name for name, _ in model._metrics])
+    mean = EpochMean(model.metrics_names[1:])
     logs: dict[str, float] = {}
     for step, (xb, yb) in enumerate(batches):
         cbs.on_train_batch_begin(step, {})
-        loss, y_pred, _ = model._loss_and_grads(xb, yb, loss_fn, fused)
+        loss, y_pred = model.forward_backward(xb, yb)
         if not math.isfinite(loss):
             logs = {"loss": loss}
             _stop_or_raise(model, cbs, step, logs, f"The training loss became {loss} at epoch "
                            f"{epoch + 1}, batch {step + 1} (before this update).")
             break
-        model.optimizer.apply([model._flat_grads], [model._flat_params])
-        if not params_finite(model._flat_params):
+        model.apply_gradients()
+        if not model.weights_finite():
             logs = {"loss": math.nan}  # the loss at the new weights: training diverged
             _stop_or_raise(model, cbs, step, logs, "The weights became NaN or infinite in the "
                            f"update at epoch {epoch + 1}, batch {step + 1} (the batch loss "
                            f"before it was {loss:.6g}).", "use an optimizer epsilon > 0, ")
             yield TrainStep(epoch, step, dict(logs))
             break
-        mean.add(loss, model._metric_values(yb, y_pred), len(xb))
+        mean.add(loss, model.metric_sums(yb, y_pred), len(xb))
         logs = mean.logs()
         cbs.on_train_batch_end(step, logs)
         yield TrainStep(epoch, step, dict(logs))
