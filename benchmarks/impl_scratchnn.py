@@ -52,17 +52,15 @@ def make(op: str, batch: int, widths: tuple[int, ...], data: Data):
     if len(x) < batch:  # tiny data sets: repeat to fill the batch
         reps = -(-batch // len(x))
         x, y = np.tile(x, (reps, 1))[:batch], np.tile(y, reps)[:batch]
-    model._set_input_grad(False)
     _use_fit_threads(model, batch)
     loss_fn, fused = model._training_loss(), model._fused
     dense = model.layers[0]
     if op == "dense_forward":
         return lambda: dense.forward(x, training=True)
     if op == "dense_backward":
-        dense.compute_input_grad = True  # a hidden layer: dx is needed
         out = dense.forward(x, training=True)
         dout = np.random.default_rng(1).standard_normal(out.shape).astype(out.dtype)
-        return lambda: dense.backward(dout)
+        return lambda: dense.backward(dout, need_input_grad=True)  # as a hidden layer
     if op == "softmax_ce":
         logits = np.random.default_rng(1).standard_normal((batch, 10)).astype(np.float32)
 

@@ -197,22 +197,27 @@ class Sequential:
         last = self.layers[-1]
         return last.forward_logits(h, training) if logits else last.forward(h, training)
 
-    def _backward(self, d: np.ndarray, fused: bool) -> np.ndarray | None:
-        last = self.layers[-1]
-        d = last.backward_logits(d) if fused else last.backward(d)
-        for layer in reversed(self.layers[:-1]):
-            if d is None:
-                break
-            d = layer.backward(d)
-        return d
+    def _backward(self, d: np.ndarray, fused: bool, need_input_grad: bool = True
+                  ) -> np.ndarray | None:
+        """Backward through the layers, last to first; dL/dx, or None unless
+        ``need_input_grad``: then the backward pass stops at the first layer with parameters
+        and asks it for no input gradient (layers before it have nothing to learn)."""
+        layers, last = self.layers, len(self.layers) - 1
+        stop = 0 if need_input_grad else next(
+            (i for i, layer in enumerate(layers) if layer.params), last + 1)
+        for i in range(last, stop - 1, -1):
+            need = need_input_grad or i > stop
+            d = (layers[i].backward_logits(d, need) if fused and i == last
+                 else layers[i].backward(d, need))
+        return d if need_input_grad else None
 
-    def _loss_and_grads(self, x, y, loss_fn, fused):
+    def _loss_and_grads(self, x, y, loss_fn, fused, need_input_grad: bool = False):
         """Forward + backward on one batch: fills the flat gradient buffer.
 
         Returns (loss, y_pred as probabilities/outputs, dL/dx or None)."""
         out = self._forward(x, training=True, logits=fused)
         loss = loss_fn.forward(y, out)
-        dx = self._backward(loss_fn.backward(), fused)
+        dx = self._backward(loss_fn.backward(), fused, need_input_grad)
         y_pred = self.layers[-1].activation.forward(out) if fused else out
         return loss, y_pred, dx
 
@@ -222,12 +227,6 @@ class Sequential:
         """
         kernels = [p.shape for layer in self.layers for p in layer.params.values() if p.ndim == 2]
         return perf.blas_threads_for(batch_size, kernels, self.dtype, self.count_params())
-
-    def _set_input_grad(self, needed: bool) -> None:
-        for layer in self.layers:
-            if hasattr(layer, "compute_input_grad"):
-                layer.compute_input_grad = needed
-                break
 
     # -- data preparation -------------------------------------------------------------------
     def _prepare_x(self, x, name: str = "x") -> np.ndarray:
@@ -264,7 +263,6 @@ class Sequential:
         infinite loss is returned as is, for the caller to act on (``lr_finder`` does)."""
         self._require_compiled("train_on_batch")
         x, y = self._prepare_xy(x, y)
-        self._set_input_grad(False)
         fused = self._fused
         loss, y_pred, _ = self._loss_and_grads(x, y, self._training_loss(), fused)
         self.optimizer.apply([self._flat_grads], [self._flat_params])
@@ -280,9 +278,9 @@ class Sequential:
         self._require_compiled("compute_gradients")
         return_input_grad = check_bool(return_input_grad, "return_input_grad")
         x, y = self._prepare_xy(x, y)
-        self._set_input_grad(True)
         fused = self._fused
-        loss, _, dx = self._loss_and_grads(x, y, self._training_loss(), fused)
+        loss, _, dx = self._loss_and_grads(x, y, self._training_loss(), fused,
+                                           need_input_grad=return_input_grad)
         grads = [g.copy() for layer in self.layers for g in layer.grads.values()]
         return (loss, grads, dx) if return_input_grad else (loss, grads)
 

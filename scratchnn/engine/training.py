@@ -215,7 +215,6 @@ def _train(model, batches: BatchIterator, val, cbs, history, epochs: range,
            rng: np.random.Generator | None) -> Iterator[TrainStep]:
     model.history, model.stop_training = history, False
     loss_fn, fused = model._training_loss(), model._fused
-    model._set_input_grad(False)
     effective_batch = min(batches.batch_size, batches.n)
     cbs.on_train_begin({})
     with (perf.blas_limit(model.blas_threads(effective_batch)),
