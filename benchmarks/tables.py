@@ -3,7 +3,8 @@
 Every time is the *minimum* over a benchmark's rounds (pytest-benchmark's ``min``): on a shared
 machine interference only ever adds time, so the minimum is the least disturbed estimate.
 Ratios are scratchnn's time divided by the other framework's: below 1 means scratchnn is
-faster.
+faster.  When scratchnn was also timed with its fast kernels off (``scratchnn-plain``), the
+tables add that column and the ratio "plain / fast" (above 1: the fast kernels save time).
 """
 
 from __future__ import annotations
@@ -53,6 +54,12 @@ def index(merged: dict) -> dict[tuple, dict[str, float]]:
 def flops_of(merged: dict) -> dict[tuple, int]:
     return {(b["extra_info"]["op"], b["extra_info"]["batch"], tuple(b["extra_info"]["widths"])):
             b["extra_info"]["flops"] for b in merged["benchmarks"]}
+
+
+def plain_over_fast(times: dict[str, float]) -> str:
+    """scratchnn's time with plain formulas over its time with fast kernels ('—' if either
+    is missing)."""
+    return _ratio(times.get(config.PLAIN), times.get("scratchnn"))
 
 
 def targets(merged: dict) -> list[tuple[str, str, bool | None]]:
@@ -124,14 +131,15 @@ def markdown(merged: dict) -> str:
         lines.append("")
     epoch_keys = sorted(k for k in t if k[0] == "epoch")
     if epoch_keys:
-        cols = [f for f in ("scratchnn", "tf", "tf-function", "torch", "tf-gpu",
+        cols = [f for f in ("scratchnn", config.PLAIN, "tf", "tf-function", "torch", "tf-gpu",
                             "tf-function-gpu", "torch-gpu") if any(f in t[k] for k in epoch_keys)]
+        plain = config.PLAIN in cols
         lines += ["## One epoch of training (60,000 samples)" if info["sweep"] != "micro"
                   else "## One epoch of training", "",
                   "| batch | hidden | " + " | ".join(_label(f) for f in cols)
                   + " | s / Keras fit | s / tf.function | s / PyTorch | scratchnn GFLOP/s "
-                  "| % of peak |",
-                  "|" + "---|" * (len(cols) + 7)]
+                  "| % of peak |" + (" plain / fast |" if plain else ""),
+                  "|" + "---|" * (len(cols) + 7 + plain)]
         for k in epoch_keys:
             times = t[k]
             s = times.get("scratchnn")
@@ -141,7 +149,8 @@ def markdown(merged: dict) -> str:
                 + " | ".join(fmt_time(times[f]) if f in times else "—" for f in cols)
                 + f" | {_ratio(s, times.get('tf'))} | {_ratio(s, times.get('tf-function'))} "
                 f"| {_ratio(s, times.get('torch'))} | "
-                + (f"{gf:.0f} | {gf / peak:.0%} |" if gf else "— | — |"))
+                + (f"{gf:.0f} | {gf / peak:.0%} |" if gf else "— | — |")
+                + (f" {plain_over_fast(times)} |" if plain else ""))
         lines.append("")
         firsts = first_rounds(merged)
         slow_first = [(k[1], firsts[k]["tf"], t[k]["tf"]) for k in epoch_keys
@@ -155,7 +164,8 @@ def markdown(merged: dict) -> str:
     op_keys = sorted((k for k in t if k[0] != "epoch"),
                      key=lambda k: (OP_ORDER.get(k[0], 99), k[1], len(k[2]), k[2]))
     if op_keys:
-        cols = [f for f in fws if f != "scratchnn"]
+        cols = [f for f in fws if not f.startswith("scratchnn")]
+        plain = any(config.PLAIN in t[k] for k in op_keys)
         lines += ["## Operations", "",
                   "`predict` is over the 10,000 test images at the given batch size; the "
                   "others are one call on one batch. `dense_*` is the first hidden layer "
@@ -164,8 +174,9 @@ def markdown(merged: dict) -> str:
                   "| op | batch | hidden | scratchnn | "
                   + "".join(f"{_label(f)} | " for f in cols)
                   + "".join(f"s / {_label(f)} | " for f in cols)
-                  + "scratchnn GFLOP/s | % of peak |",
-                  "|" + "---|" * (4 + 2 * len(cols) + 2)]
+                  + "scratchnn GFLOP/s | % of peak |"
+                  + (f" {_label(config.PLAIN)} | plain / fast |" if plain else ""),
+                  "|" + "---|" * (4 + 2 * len(cols) + 2 + 2 * plain)]
         for k in op_keys:
             times = t[k]
             s = times.get("scratchnn")
@@ -175,7 +186,9 @@ def markdown(merged: dict) -> str:
                 + (fmt_time(s) if s else "—") + " | "
                 + "".join((fmt_time(times[f]) if f in times else "—") + " | " for f in cols)
                 + "".join(_ratio(s, times.get(f)) + " | " for f in cols)
-                + (f"{gf:.1f} | {gf / peak:.1%} |" if gf else "— | — |"))
+                + (f"{gf:.1f} | {gf / peak:.1%} |" if gf else "— | — |")
+                + (f" {_time_or_dash(times.get(config.PLAIN))} | {plain_over_fast(times)} |"
+                   if plain else ""))
         lines.append("")
     rss = info.get("rss") or []
     if rss:
@@ -196,7 +209,12 @@ def markdown(merged: dict) -> str:
     return "\n".join(lines)
 
 
+def _time_or_dash(seconds: float | None) -> str:
+    return "—" if seconds is None else fmt_time(seconds)
+
+
 def _label(framework: str) -> str:
-    return {"scratchnn": "scratchnn", "tf": "TF", "tf-function": "tf.function loop",
+    return {"scratchnn": "scratchnn", config.PLAIN: "scratchnn plain", "tf": "TF",
+            "tf-function": "tf.function loop",
             "torch": "PyTorch", "tf-gpu": "TF GPU", "tf-function-gpu": "tf.function GPU",
             "torch-gpu": "PyTorch GPU"}.get(framework, framework)
