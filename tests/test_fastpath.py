@@ -249,3 +249,67 @@ def test_twenty_training_steps_bitwise_equal_with_and_without_fast_paths(
     assert len(fast) == len(plain)
     for a, b in zip(fast, plain):
         assert np.array_equal(a, b)
+
+
+# -- explicit per-call state instead of hidden flags -------------------------------------------
+
+def test_dense_backward_skips_the_input_gradient_only_when_asked():
+    layer = layers.Dense(4, activation="relu")
+    x = np.random.default_rng(0).standard_normal((5, 3))
+    layer.build((3,), np.float64, np.random.default_rng(1))
+    dout = np.random.default_rng(2).standard_normal((5, 4))
+    layer.forward(x, training=True)
+    assert layer.backward(dout, need_input_grad=False) is None
+    skipped = {k: g.copy() for k, g in layer.grads.items()}
+    dx = layer.backward(dout)  # the default: dL/dx is returned
+    z = x @ layer.params["kernel"] + layer.params["bias"]
+    dz = dout * (z > 0)
+    np.testing.assert_allclose(dx, dz @ layer.params["kernel"].T, rtol=1e-12)
+    for key, g in layer.grads.items():
+        assert np.array_equal(g, skipped[key])  # parameter gradients are the same either way
+    assert not hasattr(layer, "compute_input_grad")  # no flag left on the layer
+
+
+class _Recording(layers.Flatten):
+    def __init__(self, log, **kwargs):
+        super().__init__(**kwargs)
+        self.log = log
+
+    def backward(self, dout, need_input_grad=True):
+        self.log.append(need_input_grad)
+        return super().backward(dout, need_input_grad)
+
+
+def test_the_model_chooses_the_input_gradient_per_call():
+    log = []
+    snn.utils.set_random_seed(0)
+    model = snn.Sequential([_Recording(log, input_shape=(2, 3)), layers.Dense(4, "tanh"),
+                            _Recording(log), layers.Dense(2, activation="softmax")],
+                           dtype="float64")
+    model.compile(optimizers.SGD(0.1), "sparse_categorical_crossentropy")
+    x, y = np.random.default_rng(1).standard_normal((5, 2, 3)), np.array([0, 1, 1, 0, 1])
+    loss, grads, dx = model.compute_gradients(x, y, return_input_grad=True)
+    assert dx.shape == x.shape and log == [True, True]  # the middle one, then the first one
+    log.clear()
+    model.train_on_batch(x, y)  # the first layers (no parameters) are not even visited
+    assert log == [True]
+    log.clear()
+    loss2, grads2 = model.compute_gradients(x, y)
+    assert log == [True]
+    assert np.array_equal(grads2[0], model.compute_gradients(x, y, return_input_grad=True)[1][0])
+
+
+def test_update_step_gets_each_variables_own_slots():
+    seen = []
+
+    class Recording(optimizers.SGD):
+        def update_step(self, gradient, variable, learning_rate, slots):
+            seen.append((variable.shape, set(slots), slots["momentum"].shape))
+            super().update_step(gradient, variable, learning_rate, slots)
+
+    opt = Recording(0.1, momentum=0.9)
+    a, b = np.zeros(3), np.zeros((2, 2))
+    opt.apply([np.ones(3), np.ones((2, 2))], [a, b])
+    assert seen == [((3,), {"momentum"}, (3,)), ((2, 2), {"momentum"}, (2, 2))]
+    assert np.array_equal(opt.slots(1)["momentum"], np.full((2, 2), -0.1))
+    assert not hasattr(opt, "_index")

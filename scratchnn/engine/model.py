@@ -199,9 +199,10 @@ class Sequential:
 
     def _backward(self, d: np.ndarray, fused: bool, need_input_grad: bool = True
                   ) -> np.ndarray | None:
-        """Backward through the layers, last to first; dL/dx, or None unless
-        ``need_input_grad``: then the backward pass stops at the first layer with parameters
-        and asks it for no input gradient (layers before it have nothing to learn)."""
+        """Backward through the layers, last to first; returns dL/dx.  With
+        ``need_input_grad=False`` it returns None, stops at the first layer with parameters
+        and asks that layer for no input gradient (the layers before it have nothing to
+        learn)."""
         layers, last = self.layers, len(self.layers) - 1
         stop = 0 if need_input_grad else next(
             (i for i, layer in enumerate(layers) if layer.params), last + 1)
