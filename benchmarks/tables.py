@@ -102,9 +102,7 @@ def targets(merged: dict) -> list[tuple[str, str, bool | None]]:
 
 def markdown(merged: dict) -> str:
     info = merged["scratchnn_report"]
-    t, fl = index(merged), flops_of(merged)
     peak = info["gemm_peak_gflops"]
-    fws = info["frameworks"]
     data = {b["extra_info"]["data"] for b in merged["benchmarks"]}
     lines = [f"# scratchnn benchmarks — `{info['sweep']}` sweep", ""]
     lines += [f"- Machine: {info['cpu']}, {info['cores']} cores; Python {info['python']}; "
@@ -122,6 +120,14 @@ def markdown(merged: dict) -> str:
                      "time during this run; the timings are disturbed. Rerun on a quiet "
                      "machine.**")
     lines.append("")
+    for part in (_targets_table, _epoch_table, _ops_table, _rss_table):
+        lines += part(merged)
+    return "\n".join(lines)
+
+
+def _targets_table(merged: dict) -> list[str]:
+    """The targets that were measured, met or not."""
+    lines: list[str] = []
     rows = [r for r in targets(merged) if r[2] is not None]
     if rows:
         lines += ["## Targets", "", "| target | measured | met |", "|---|---|---|"]
@@ -129,6 +135,14 @@ def markdown(merged: dict) -> str:
             mark = "—" if met is None else ("yes" if met else "**no**")
             lines.append(f"| {label} | {measured} | {mark} |")
         lines.append("")
+    return lines
+
+
+def _epoch_table(merged: dict) -> list[str]:
+    """Seconds per epoch per framework, ratios, GFLOP/s."""
+    info, t, fl = merged["scratchnn_report"], index(merged), flops_of(merged)
+    peak = info["gemm_peak_gflops"]
+    lines: list[str] = []
     epoch_keys = sorted(k for k in t if k[0] == "epoch")
     if epoch_keys:
         cols = [f for f in ("scratchnn", config.PLAIN, "tf", "tf-function", "torch", "tf-gpu",
@@ -161,6 +175,14 @@ def markdown(merged: dict) -> str:
                       "than the later ones; the table uses the fastest call (steady state): "
                       + "; ".join(f"batch {b}: first call {fmt_time(f)}, fastest {fmt_time(m)}"
                                   for b, f, m in slow_first) + ".", ""]
+    return lines
+
+
+def _ops_table(merged: dict) -> list[str]:
+    """Each operation and size: times, ratios, GFLOP/s."""
+    info, t, fl = merged["scratchnn_report"], index(merged), flops_of(merged)
+    peak, fws = info["gemm_peak_gflops"], info["frameworks"]
+    lines: list[str] = []
     op_keys = sorted((k for k in t if k[0] != "epoch"),
                      key=lambda k: (OP_ORDER.get(k[0], 99), k[1], len(k[2]), k[2]))
     if op_keys:
@@ -190,6 +212,13 @@ def markdown(merged: dict) -> str:
                 + (f" {_time_or_dash(times.get(config.PLAIN))} | {plain_over_fast(times)} |"
                    if plain else ""))
         lines.append("")
+    return lines
+
+
+def _rss_table(merged: dict) -> list[str]:
+    """Peak memory of a one-epoch fit per framework."""
+    info = merged["scratchnn_report"]
+    lines: list[str] = []
     rss = info.get("rss") or []
     if rss:
         lines += ["## Peak memory of a one-epoch fit (fresh process each)", "",
@@ -206,7 +235,7 @@ def markdown(merged: dict) -> str:
                 lines.append(f"| {_label(r.get('framework', '?'))} | {r.get('batch')} | "
                              f"{r.get('skipped') or 'failed'} | | |")
         lines.append("")
-    return "\n".join(lines)
+    return lines
 
 
 def _time_or_dash(seconds: float | None) -> str:
