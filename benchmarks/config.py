@@ -10,10 +10,15 @@ Three sweep sizes:
 The network is always ``784 -> hidden widths (ReLU) -> 10 (softmax)``, trained with Adam
 (Keras defaults, epsilon 1e-7) on sparse categorical cross-entropy with an accuracy metric, in
 float32 -- the classic MNIST tutorial network when the hidden widths are ``(512,)``.
+
+scratchnn is timed twice: with its fast kernels (the default) and with only the plain formulas
+(``SCRATCHNN_FAST_PATHS=0``, framework label ``scratchnn-plain``); the plain run covers the
+tutorial network's rows only (:func:`plain_sweep`), to keep the report's run time down.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass, field
 
@@ -28,6 +33,8 @@ TUTORIAL_WIDTH = 512
 TARGET_BATCHES = (32, 128, 1024)
 
 FRAMEWORKS = ("scratchnn", "tf", "torch")
+#: scratchnn with fast paths off: the plain formulas of the math modules.
+PLAIN = "scratchnn-plain"
 #: Accelerator variants, run only when the framework sees a CUDA device.
 GPU_FRAMEWORKS = ("tf-gpu", "torch-gpu")
 
@@ -96,6 +103,16 @@ def sweep(name: str) -> Sweep:
     raise ValueError(f"unknown sweep {name!r}; choose micro, quick or full")
 
 
+def plain_sweep(full: Sweep) -> Sweep:
+    """The cases of ``full`` timed for scratchnn with plain formulas: those on the network its
+    epochs train (the tutorial network; the micro sweep's tiny one), same sizes otherwise."""
+    widths = (TUTORIAL_WIDTH,) if full.name != "micro" else full.cases[0].widths
+    return dataclasses.replace(full, cases=[c for c in full.cases if c.widths == widths],
+                               frameworks=("scratchnn",))
+
+
 def current_sweep() -> Sweep:
-    """The sweep named by ``$SCRATCHNN_BENCH_SWEEP`` (default 'quick')."""
-    return sweep(os.environ.get("SCRATCHNN_BENCH_SWEEP", "quick"))
+    """The sweep named by ``$SCRATCHNN_BENCH_SWEEP`` (default 'quick'); its plain-formula
+    subset (:func:`plain_sweep`) when ``$SCRATCHNN_BENCH_PLAIN`` is 1."""
+    chosen = sweep(os.environ.get("SCRATCHNN_BENCH_SWEEP", "quick"))
+    return plain_sweep(chosen) if os.environ.get("SCRATCHNN_BENCH_PLAIN") == "1" else chosen

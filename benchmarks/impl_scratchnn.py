@@ -57,10 +57,9 @@ def make(op: str, batch: int, widths: tuple[int, ...], data: Data):
     if op == "dense_forward":
         return lambda: dense.forward(x, training=True)
     if op == "dense_backward":
-        dense.compute_input_grad = True  # a hidden layer: dx is needed
         out = dense.forward(x, training=True)
         dout = np.random.default_rng(1).standard_normal(out.shape).astype(out.dtype)
-        return lambda: dense.backward(dout)
+        return lambda: dense.backward(dout, need_input_grad=True)  # as a hidden layer
     if op == "softmax_ce":
         logits = np.random.default_rng(1).standard_normal((batch, 10)).astype(np.float32)
         loss_fn = snn.losses.SoftmaxCrossEntropy(model.loss)  # what the model's head uses

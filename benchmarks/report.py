@@ -5,7 +5,8 @@ Steps, all in one run so that every figure comes from the same machine state:
 1. the float32 GEMM peak (:mod:`benchmarks.peak`);
 2. ``benchmarks/test_bench.py`` under pytest-benchmark, once per framework, each in its own
    process (TensorFlow's and PyTorch's thread pools never share a process with another
-   framework's timings);
+   framework's timings); scratchnn once more with its fast kernels off
+   (``SCRATCHNN_FAST_PATHS=0``, label ``scratchnn-plain``, tutorial-network rows only);
 3. peak RSS of a one-epoch fit per framework, each in a fresh process (:mod:`benchmarks.rss`);
 4. the GEMM peak again (the report uses the higher of the two).
 
@@ -56,6 +57,9 @@ def _cpu_times() -> tuple[float, float]:
 def _run_pytest(framework: str, sweep: config.Sweep, json_path: Path, verbose: bool) -> None:
     env = dict(os.environ, SCRATCHNN_BENCH_SWEEP=sweep.name,
                SCRATCHNN_BENCH_FRAMEWORK=framework, PYTHONHASHSEED="0")
+    if framework == config.PLAIN:  # scratchnn's plain formulas, on the tutorial rows
+        env.update(SCRATCHNN_BENCH_FRAMEWORK="scratchnn", SCRATCHNN_FAST_PATHS="0",
+                   SCRATCHNN_BENCH_PLAIN="1")
     cmd = [sys.executable, "-m", "pytest", str(HERE / "test_bench.py"), "-q",
            "-p", "no:cacheprovider", f"--rootdir={ROOT}", f"--benchmark-json={json_path}",
            f"--benchmark-max-time={sweep.max_time}",
@@ -84,6 +88,9 @@ def _merge(paths: list[Path]) -> dict:
         if not path.exists():
             continue
         part = json.loads(path.read_text())
+        if path.stem.endswith(config.PLAIN):  # timed as "scratchnn", with fast paths off
+            for bench in part["benchmarks"]:
+                bench["extra_info"]["framework"] = config.PLAIN
         if merged is None:
             merged = part
         else:
@@ -99,8 +106,9 @@ def run(sweep: config.Sweep, out_dir: Path, only: list[str] | None = None,
     out_dir.mkdir(parents=True, exist_ok=True)
     names = list(only or sweep.frameworks)
     if only is None:
+        names.insert(names.index("scratchnn") + 1 if "scratchnn" in names else 0, config.PLAIN)
         names += config.GPU_FRAMEWORKS
-    names = [f for f in names if f == "scratchnn" or frameworks.probe(f)]
+    names = [f for f in names if f.startswith("scratchnn") or frameworks.probe(f)]
     busy0, own0 = _cpu_times()
     wall0 = time.perf_counter()
     peak_before = peak.measure(n=3072 if sweep.name != "micro" else 512,
@@ -114,7 +122,7 @@ def run(sweep: config.Sweep, out_dir: Path, only: list[str] | None = None,
         parts.append(path)
     rss_rows = []
     if rss:
-        rss_names = [f for f in names if not f.endswith("-gpu")]
+        rss_names = [f for f in names if not f.endswith("-gpu") and f != config.PLAIN]
         if "tf" in rss_names:
             rss_names.insert(rss_names.index("tf") + 1, "tf-function")
         for fw in rss_names:
@@ -198,7 +206,8 @@ def main(argv: list[str] | None = None) -> int:
                       help="every operation over the whole batch x width grid (much longer)")
     size.add_argument("--micro", action="store_const", dest="sweep", const="micro",
                       help="tiny random-data run of scratchnn only (a smoke test)")
-    parser.add_argument("--frameworks", help="comma-separated subset, e.g. scratchnn,torch")
+    parser.add_argument("--frameworks", help="comma-separated subset, e.g. scratchnn,torch "
+                        f"({config.PLAIN}: scratchnn's plain formulas, fast paths off)")
     parser.add_argument("--out", type=Path, default=HERE / "results",
                         help="output folder (default benchmarks/results)")
     parser.add_argument("--no-rss", action="store_true", help="skip the peak-memory runs")
@@ -208,7 +217,8 @@ def main(argv: list[str] | None = None) -> int:
     only = args.frameworks.split(",") if args.frameworks else None
     if only:
         for fw in only:
-            frameworks.impl(fw)  # raises on an unknown name
+            if fw != config.PLAIN:
+                frameworks.impl(fw)  # raises on an unknown name
     merged = run(sweep, args.out, only, rss=not args.no_rss, verbose=args.verbose)
     info = merged["scratchnn_report"]
     print((args.out / f"{sweep.name}.md").read_text())

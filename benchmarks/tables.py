@@ -3,7 +3,8 @@
 Every time is the *minimum* over a benchmark's rounds (pytest-benchmark's ``min``): on a shared
 machine interference only ever adds time, so the minimum is the least disturbed estimate.
 Ratios are scratchnn's time divided by the other framework's: below 1 means scratchnn is
-faster.
+faster.  When scratchnn was also timed with its fast kernels off (``scratchnn-plain``), the
+tables add that column and the ratio "plain / fast" (above 1: the fast kernels save time).
 """
 
 from __future__ import annotations
@@ -55,6 +56,12 @@ def flops_of(merged: dict) -> dict[tuple, int]:
             b["extra_info"]["flops"] for b in merged["benchmarks"]}
 
 
+def plain_over_fast(times: dict[str, float]) -> str:
+    """scratchnn's time with plain formulas over its time with fast kernels ('—' if either
+    is missing)."""
+    return _ratio(times.get(config.PLAIN), times.get("scratchnn"))
+
+
 def targets(merged: dict) -> list[tuple[str, str, bool | None]]:
     """[(target, measured, met)] for the issue's performance targets (met None: not measured)."""
     info = merged["scratchnn_report"]
@@ -95,9 +102,7 @@ def targets(merged: dict) -> list[tuple[str, str, bool | None]]:
 
 def markdown(merged: dict) -> str:
     info = merged["scratchnn_report"]
-    t, fl = index(merged), flops_of(merged)
     peak = info["gemm_peak_gflops"]
-    fws = info["frameworks"]
     data = {b["extra_info"]["data"] for b in merged["benchmarks"]}
     lines = [f"# scratchnn benchmarks — `{info['sweep']}` sweep", ""]
     lines += [f"- Machine: {info['cpu']}, {info['cores']} cores; Python {info['python']}; "
@@ -115,6 +120,14 @@ def markdown(merged: dict) -> str:
                      "time during this run; the timings are disturbed. Rerun on a quiet "
                      "machine.**")
     lines.append("")
+    for part in (_targets_table, _epoch_table, _ops_table, _rss_table):
+        lines += part(merged)
+    return "\n".join(lines)
+
+
+def _targets_table(merged: dict) -> list[str]:
+    """The targets that were measured, met or not."""
+    lines: list[str] = []
     rows = [r for r in targets(merged) if r[2] is not None]
     if rows:
         lines += ["## Targets", "", "| target | measured | met |", "|---|---|---|"]
@@ -122,16 +135,25 @@ def markdown(merged: dict) -> str:
             mark = "—" if met is None else ("yes" if met else "**no**")
             lines.append(f"| {label} | {measured} | {mark} |")
         lines.append("")
+    return lines
+
+
+def _epoch_table(merged: dict) -> list[str]:
+    """Seconds per epoch per framework, ratios, GFLOP/s."""
+    info, t, fl = merged["scratchnn_report"], index(merged), flops_of(merged)
+    peak = info["gemm_peak_gflops"]
+    lines: list[str] = []
     epoch_keys = sorted(k for k in t if k[0] == "epoch")
     if epoch_keys:
-        cols = [f for f in ("scratchnn", "tf", "tf-function", "torch", "tf-gpu",
+        cols = [f for f in ("scratchnn", config.PLAIN, "tf", "tf-function", "torch", "tf-gpu",
                             "tf-function-gpu", "torch-gpu") if any(f in t[k] for k in epoch_keys)]
+        plain = config.PLAIN in cols
         lines += ["## One epoch of training (60,000 samples)" if info["sweep"] != "micro"
                   else "## One epoch of training", "",
                   "| batch | hidden | " + " | ".join(_label(f) for f in cols)
                   + " | s / Keras fit | s / tf.function | s / PyTorch | scratchnn GFLOP/s "
-                  "| % of peak |",
-                  "|" + "---|" * (len(cols) + 7)]
+                  "| % of peak |" + (" plain / fast |" if plain else ""),
+                  "|" + "---|" * (len(cols) + 7 + plain)]
         for k in epoch_keys:
             times = t[k]
             s = times.get("scratchnn")
@@ -141,7 +163,8 @@ def markdown(merged: dict) -> str:
                 + " | ".join(fmt_time(times[f]) if f in times else "—" for f in cols)
                 + f" | {_ratio(s, times.get('tf'))} | {_ratio(s, times.get('tf-function'))} "
                 f"| {_ratio(s, times.get('torch'))} | "
-                + (f"{gf:.0f} | {gf / peak:.0%} |" if gf else "— | — |"))
+                + (f"{gf:.0f} | {gf / peak:.0%} |" if gf else "— | — |")
+                + (f" {plain_over_fast(times)} |" if plain else ""))
         lines.append("")
         firsts = first_rounds(merged)
         slow_first = [(k[1], firsts[k]["tf"], t[k]["tf"]) for k in epoch_keys
@@ -152,10 +175,19 @@ def markdown(merged: dict) -> str:
                       "than the later ones; the table uses the fastest call (steady state): "
                       + "; ".join(f"batch {b}: first call {fmt_time(f)}, fastest {fmt_time(m)}"
                                   for b, f, m in slow_first) + ".", ""]
+    return lines
+
+
+def _ops_table(merged: dict) -> list[str]:
+    """Each operation and size: times, ratios, GFLOP/s."""
+    info, t, fl = merged["scratchnn_report"], index(merged), flops_of(merged)
+    peak, fws = info["gemm_peak_gflops"], info["frameworks"]
+    lines: list[str] = []
     op_keys = sorted((k for k in t if k[0] != "epoch"),
                      key=lambda k: (OP_ORDER.get(k[0], 99), k[1], len(k[2]), k[2]))
     if op_keys:
-        cols = [f for f in fws if f != "scratchnn"]
+        cols = [f for f in fws if not f.startswith("scratchnn")]
+        plain = any(config.PLAIN in t[k] for k in op_keys)
         lines += ["## Operations", "",
                   "`predict` is over the 10,000 test images at the given batch size; the "
                   "others are one call on one batch. `dense_*` is the first hidden layer "
@@ -164,8 +196,9 @@ def markdown(merged: dict) -> str:
                   "| op | batch | hidden | scratchnn | "
                   + "".join(f"{_label(f)} | " for f in cols)
                   + "".join(f"s / {_label(f)} | " for f in cols)
-                  + "scratchnn GFLOP/s | % of peak |",
-                  "|" + "---|" * (4 + 2 * len(cols) + 2)]
+                  + "scratchnn GFLOP/s | % of peak |"
+                  + (f" {_label(config.PLAIN)} | plain / fast |" if plain else ""),
+                  "|" + "---|" * (4 + 2 * len(cols) + 2 + 2 * plain)]
         for k in op_keys:
             times = t[k]
             s = times.get("scratchnn")
@@ -175,8 +208,17 @@ def markdown(merged: dict) -> str:
                 + (fmt_time(s) if s else "—") + " | "
                 + "".join((fmt_time(times[f]) if f in times else "—") + " | " for f in cols)
                 + "".join(_ratio(s, times.get(f)) + " | " for f in cols)
-                + (f"{gf:.1f} | {gf / peak:.1%} |" if gf else "— | — |"))
+                + (f"{gf:.1f} | {gf / peak:.1%} |" if gf else "— | — |")
+                + (f" {_time_or_dash(times.get(config.PLAIN))} | {plain_over_fast(times)} |"
+                   if plain else ""))
         lines.append("")
+    return lines
+
+
+def _rss_table(merged: dict) -> list[str]:
+    """Peak memory of a one-epoch fit per framework."""
+    info = merged["scratchnn_report"]
+    lines: list[str] = []
     rss = info.get("rss") or []
     if rss:
         lines += ["## Peak memory of a one-epoch fit (fresh process each)", "",
@@ -193,10 +235,15 @@ def markdown(merged: dict) -> str:
                 lines.append(f"| {_label(r.get('framework', '?'))} | {r.get('batch')} | "
                              f"{r.get('skipped') or 'failed'} | | |")
         lines.append("")
-    return "\n".join(lines)
+    return lines
+
+
+def _time_or_dash(seconds: float | None) -> str:
+    return "—" if seconds is None else fmt_time(seconds)
 
 
 def _label(framework: str) -> str:
-    return {"scratchnn": "scratchnn", "tf": "TF", "tf-function": "tf.function loop",
+    return {"scratchnn": "scratchnn", config.PLAIN: "scratchnn plain", "tf": "TF",
+            "tf-function": "tf.function loop",
             "torch": "PyTorch", "tf-gpu": "TF GPU", "tf-function-gpu": "tf.function GPU",
             "torch-gpu": "PyTorch GPU"}.get(framework, framework)

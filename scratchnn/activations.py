@@ -7,13 +7,17 @@ Each activation is a small stateless object with
   written in terms of the forward *output* ``a`` only, so a layer caches ``a`` and nothing else.
 
 ``backward`` never modifies ``dout``.  Calling an activation object applies ``forward``.
+
+The engine may run a faster drop-in for some of these formulas (same numbers, bit for bit; see
+:mod:`scratchnn.fastpath` and ``scratchnn/engine/perf.py``): :func:`row_max`, and ReLU applied in
+place over a Dense layer's own pre-activation (``scratchnn.layers.Dense.activate``).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from scratchnn.engine import perf
+from scratchnn import fastpath
 from scratchnn.registry import Registry
 
 
@@ -27,11 +31,6 @@ class Activation:
 
     def backward(self, dout: np.ndarray, a: np.ndarray) -> np.ndarray:
         raise NotImplementedError
-
-    def forward_into(self, z: np.ndarray) -> np.ndarray:
-        """``forward(z)``, allowed to overwrite ``z`` when the caller owns it as a temporary (a
-        Dense layer's pre-activation), to save a fresh array; same numbers as ``forward``."""
-        return self.forward(z)
 
     def __call__(self, z: np.ndarray) -> np.ndarray:
         return self.forward(np.asarray(z))
@@ -56,18 +55,15 @@ class ReLU(Activation):
     r"""Rectifier: :math:`a = \max(z, 0)`, :math:`dz = dout \cdot [a > 0]`.
 
     The derivative at exactly 0 is taken as 0.  The backward pass multiplies by the mask, as
-    TensorFlow's ``ReluGrad`` kernel does (``gradients * (features > 0)``); that is ~5x faster
-    than ``np.where`` and gives the same values (a zeroed negative entry is -0.0, which equals
-    0.0, and a NaN in ``dout`` propagates, as in TensorFlow).
+    TensorFlow's ``ReluGrad`` kernel does (``gradients * (features > 0)``); that is faster than
+    ``np.where`` (see ``docs/performance.md``) and gives the same values (a zeroed negative
+    entry is -0.0, which equals 0.0, and a NaN in ``dout`` propagates, as in TensorFlow).
     """
 
     name = "relu"
 
     def forward(self, z: np.ndarray) -> np.ndarray:
         return np.maximum(z, 0)
-
-    def forward_into(self, z: np.ndarray) -> np.ndarray:
-        return np.maximum(z, 0, out=z)
 
     def backward(self, dout: np.ndarray, a: np.ndarray) -> np.ndarray:
         return dout * (a > 0)
@@ -102,6 +98,13 @@ class Tanh(Activation):
         return dout * (1 - a * a)
 
 
+@fastpath.replaceable("row_max")
+def row_max(z: np.ndarray) -> np.ndarray:
+    r"""The maximum of each row, :math:`m_i = \max_j z_{ij}`, kept as a column: shape (N, 1)
+    for z (N, K) (``keepdims``, so ``z - m`` broadcasts).  NaN in a row gives NaN."""
+    return z.max(axis=-1, keepdims=True)
+
+
 class Softmax(Activation):
     r"""Row-wise softmax over the last axis.
 
@@ -118,7 +121,7 @@ class Softmax(Activation):
     name = "softmax"
 
     def forward(self, z: np.ndarray) -> np.ndarray:
-        e = np.exp(z - perf.row_max(z))
+        e = np.exp(z - row_max(z))
         e /= e.sum(axis=-1, keepdims=True)
         return e
 

@@ -2,11 +2,16 @@
 
 ``floatx()`` is the dtype new models compute in (float32 by default, as in Keras);
 ``epsilon()`` is the fuzz factor used by the cross-entropy clipping (1e-7, as in Keras).
+``set_fast_paths(False)`` runs the plain formulas of the math modules instead of their
+registered fast kernels (see :mod:`scratchnn.fastpath`); same numbers, slower, easier to step
+through in a debugger.
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+from scratchnn import fastpath
 
 _FLOATX = "float32"
 _EPSILON = 1e-7
@@ -44,3 +49,19 @@ def resolve_dtype(dtype: str | np.dtype | None) -> np.dtype:
     if name not in _ALLOWED:
         raise ValueError(f"dtype must be one of {_ALLOWED}, got {dtype!r}")
     return np.dtype(name)
+
+
+def set_fast_paths(enabled: bool) -> None:
+    """Run the fast kernels (True, the default) or only the plain formulas (False).
+
+    The environment variable ``SCRATCHNN_FAST_PATHS=0`` sets False at import.  Both modes give
+    bitwise the same numbers; see :mod:`scratchnn.fastpath`.
+    """
+    if not isinstance(enabled, (bool, np.bool_)):
+        raise TypeError(f"set_fast_paths expects True or False, got {enabled!r}")
+    fastpath.set_enabled(bool(enabled))
+
+
+def fast_paths_enabled() -> bool:
+    """Whether the registered fast kernels run (see :func:`set_fast_paths`)."""
+    return fastpath.enabled()

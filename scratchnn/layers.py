@@ -6,9 +6,15 @@ Protocol (as in deep-learning-from-scratch's ``common/layers.py``):
   with the same keys and shapes.  Shapes follow Keras exactly: a Dense kernel is (in, out) and
   its bias (out,), so ``get_weights()`` lines up with ``keras.Model.get_weights()``.
 * ``forward(x, training=False)`` returns the output and caches exactly what ``backward`` needs.
-* ``backward(dout)`` returns ``dL/dx`` and writes ``dL/dparam`` into ``grads`` (in place, so a
-  model may make ``params``/``grads`` views into one flat buffer).  It never modifies ``dout`` and
-  never recomputes the forward pass.
+* ``backward(dout, need_input_grad=True)`` writes ``dL/dparam`` into ``grads`` (in place, so a
+  model may make ``params``/``grads`` views into one flat buffer) and returns ``dL/dx``, or
+  None when the caller says it does not need it (``need_input_grad=False``: the model's first
+  layer during training, whose input is the data).  It never modifies ``dout`` and never
+  recomputes the forward pass.
+
+The formulas are plain NumPy.  Where the engine has a faster way to compute one (same numbers,
+bit for bit), the formula is a small function marked ``@fastpath.replaceable`` and the fast
+version lives in ``scratchnn/engine/perf.py`` (see :mod:`scratchnn.fastpath`).
 
 Shapes below: N = batch size, D = input features, U = units.
 """
@@ -20,9 +26,8 @@ import math
 import numpy as np
 
 from scratchnn import activations as activations_module
-from scratchnn import initializers
+from scratchnn import fastpath, initializers
 from scratchnn.config import resolve_dtype
-from scratchnn.engine import perf
 from scratchnn.registry import Registry
 from scratchnn.seeding import global_rng
 
@@ -77,7 +82,8 @@ class Layer:
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         raise NotImplementedError
 
-    def backward(self, dout: np.ndarray) -> np.ndarray:
+    def backward(self, dout: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
+        """Fill ``grads``; return ``dL/dx`` (None allowed when ``need_input_grad`` is False)."""
         raise NotImplementedError
 
     def __call__(self, x, training: bool = False) -> np.ndarray:
@@ -110,7 +116,7 @@ class InputLayer(Layer):
     def forward(self, x, training=False):
         return x
 
-    def backward(self, dout):
+    def backward(self, dout, need_input_grad=True):
         return dout
 
     def get_config(self):
@@ -135,7 +141,7 @@ class Flatten(Layer):
         self._check_input(x)
         return x.reshape(x.shape[0], -1)
 
-    def backward(self, dout):
+    def backward(self, dout, need_input_grad=True):
         return dout.reshape((dout.shape[0],) + self.input_shape)
 
     def get_config(self):
@@ -159,7 +165,7 @@ class ActivationLayer(Layer):
         self._a = None
         return x
 
-    def backward_logits(self, dz):
+    def backward_logits(self, dz, need_input_grad=True):
         return dz
 
     def forward(self, x, training=False):
@@ -168,7 +174,7 @@ class ActivationLayer(Layer):
         self._a = a if training else None
         return a
 
-    def backward(self, dout):
+    def backward(self, dout, need_input_grad=True):
         if self._a is None:
             raise RuntimeError(f"{self.name}: backward called without forward(training=True)")
         return self.activation.backward(dout, self._a)
@@ -178,6 +184,16 @@ class ActivationLayer(Layer):
 
 
 Activation = ActivationLayer  # Keras spells it ``layers.Activation``
+
+
+@fastpath.replaceable("kernel_gradient")
+def kernel_gradient(x: np.ndarray, dz: np.ndarray, out: np.ndarray) -> np.ndarray:
+    r"""A Dense kernel's gradient :math:`\partial L/\partial W = x^T dz`, written into ``out``.
+
+    Shapes: x (N, D), dz (N, U), out (D, U); returns ``out``.
+    """
+    out[...] = x.T @ dz
+    return out
 
 
 class Dense(Layer):
@@ -194,9 +210,9 @@ class Dense(Layer):
     * :math:`\partial L/\partial b = \sum_n dz_n` (U,),
     * :math:`\partial L/\partial x = dz\, W^T` (N, D).
 
-    The loss is a batch mean, so ``dout`` already carries the 1/N factor.  Set
-    ``compute_input_grad = False`` (the model does this for its first layer during ``fit``) to
-    skip the (N, D) input gradient nobody needs.
+    The loss is a batch mean, so ``dout`` already carries the 1/N factor.  With
+    ``need_input_grad=False`` (the model passes it to its first layer during training) the
+    (N, D) input gradient nobody needs is skipped and None returned.
     """
 
     def __init__(self, units: int, activation=None, use_bias: bool = True,
@@ -212,7 +228,6 @@ class Dense(Layer):
         self.use_bias = bool(use_bias)
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
-        self.compute_input_grad = True
         self._x = None
         self._a = None
 
@@ -243,29 +258,36 @@ class Dense(Layer):
         self._a = None
         return z
 
-    def backward_logits(self, dz: np.ndarray) -> np.ndarray | None:
-        """Backward through ``z = xW + b`` given ``dz`` (N, U); fills ``grads``, returns dx."""
+    def backward_logits(self, dz: np.ndarray, need_input_grad: bool = True
+                        ) -> np.ndarray | None:
+        """Backward through ``z = xW + b`` given ``dz`` (N, U): fills ``grads`` with
+        dL/dW = x^T dz (D, U) and dL/db = sum_n dz_n (U,); returns dL/dx = dz W^T (N, D), or
+        None when ``need_input_grad`` is False."""
         if self._x is None:
             raise RuntimeError(f"{self.name}: backward called without forward(training=True)")
-        perf.weight_gradient(self._x, dz, out=self.grads["kernel"])  # x^T dz
+        kernel_gradient(self._x, dz, out=self.grads["kernel"])
         if self.use_bias:
             np.sum(dz, axis=0, out=self.grads["bias"])
-        if not self.compute_input_grad:
+        if not need_input_grad:
             return None
         return dz @ self.params["kernel"].T
 
     def forward(self, x, training=False):
-        z = self.forward_logits(x, training)  # a fresh array: the activation may overwrite it
-        activation = self.activation
-        a = (activation.forward_into(z) if hasattr(activation, "forward_into")
-             else activation.forward(z))
+        z = self.forward_logits(x, training)
+        a = self.activate(z)
         self._a = a if training else None
         return a
 
-    def backward(self, dout):
+    @fastpath.replaceable("Dense.activate")
+    def activate(self, z: np.ndarray) -> np.ndarray:
+        """:math:`a = f(z)` (N, U) for this layer's own, freshly computed pre-activation ``z``
+        (so a fast path may overwrite ``z`` in place instead of allocating ``a``)."""
+        return self.activation.forward(z)
+
+    def backward(self, dout, need_input_grad=True):
         if self._a is None:
             raise RuntimeError(f"{self.name}: backward called without forward(training=True)")
-        return self.backward_logits(self.activation.backward(dout, self._a))
+        return self.backward_logits(self.activation.backward(dout, self._a), need_input_grad)
 
     def get_config(self):
         return {

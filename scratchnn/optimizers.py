@@ -2,32 +2,38 @@ r"""Optimizers with Keras 3's exact update algebra (``keras/src/optimizers/``).
 
 An optimizer owns *slot* arrays per variable (momentums, velocities), a step counter
 ``iterations`` and a settable ``learning_rate``.  ``apply(grads, variables)`` calls
-``update_step(grad, variable, lr)`` for each pair, updating the variables **in place**, then
-increments ``iterations``.  Scalars are cast to the variable's dtype first, as Keras does, so
-float32 models update in float32.
+``update_step(gradient, variable, learning_rate, slots)`` for each pair, where ``slots`` is that
+variable's own dict of slot arrays (Keras 3 looks them up per variable the same way), updating
+the variable and its slots **in place**; then it increments ``iterations``.  Scalars are cast to
+the variable's dtype first, as Keras does, so float32 models update in float32.
 
 A ``Sequential`` model passes its parameters as one flat buffer (a single "variable"), which
 makes each update a handful of whole-array NumPy operations; element-wise algebra gives the same
 numbers either way.
 
-Each update is written as a *kernel*: the update's formulas, one NumPy operation per Keras
-operation and in Keras's order (so float32 rounds exactly as Keras does), with every result
-written in place via ``out=``.  :func:`scratchnn.engine.perf.elementwise` runs the kernel over
-cache-sized chunks of the flat buffer; that changes the speed only (an Adam step over the
-407,050 parameters of a 784-512-10 network: ~1.4 ms as whole-array expressions, ~0.7 ms so).
+Each update rule is a small function below (:func:`sgd_update`, :func:`momentum_update`,
+:func:`nesterov_update`, :func:`adam_update`): the formulas as plain NumPy expressions, one
+operation per Keras operation and in Keras's order, so float32 rounds exactly as Keras does.
+The engine registers a faster drop-in for each (``scratchnn/engine/perf.py``: the same
+operations written in place over cache-sized chunks; bitwise the same results, see
+:mod:`scratchnn.fastpath`); ``scratchnn.config.set_fast_paths(False)`` runs these plain ones.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from scratchnn import fastpath
 from scratchnn.arguments import check_bool, check_real
-from scratchnn.engine import perf
 from scratchnn.registry import Registry
 
 
 class Optimizer:
-    """Base class: slots, the step counter and the learning rate."""
+    """Base class: slots, the step counter and the learning rate.
+
+    Subclasses set ``slot_names`` and implement
+    ``update_step(gradient, variable, learning_rate, slots)``.
+    """
 
     name = "optimizer"
     slot_names: tuple[str, ...] = ()
@@ -63,9 +69,8 @@ class Optimizer:
             self.build(variables)
         elif [(v.shape, v.dtype) for v in variables] != self._shapes:
             raise ValueError("variables do not match the ones this optimizer was built for")
-        for index, (g, v) in enumerate(zip(grads, variables)):
-            self._index = index
-            self.update_step(g, v, self.learning_rate)
+        for g, v, slots in zip(grads, variables, self._slots):
+            self.update_step(g, v, self.learning_rate, slots)
         self.iterations += 1
 
     def apply_gradients(self, grads_and_vars) -> None:
@@ -73,11 +78,14 @@ class Optimizer:
         pairs = list(grads_and_vars)
         self.apply([g for g, _ in pairs], [v for _, v in pairs])
 
-    def slots(self, index: int | None = None) -> dict[str, np.ndarray]:
-        """The slot arrays of variable ``index`` (default: the one being updated)."""
-        return self._slots[self._index if index is None else index]
+    def slots(self, index: int) -> dict[str, np.ndarray]:
+        """The slot arrays (name -> array, shaped like the variable) of variable ``index``."""
+        return self._slots[index]
 
-    def update_step(self, gradient: np.ndarray, variable: np.ndarray, learning_rate: float):
+    def update_step(self, gradient: np.ndarray, variable: np.ndarray, learning_rate: float,
+                    slots: dict[str, np.ndarray]) -> None:
+        """Update ``variable`` (and its ``slots``, name -> array of the variable's shape) in
+        place from ``gradient``; ``iterations`` is the number of earlier steps."""
         raise NotImplementedError
 
     # -- state for saving ---------------------------------------------------------------------
@@ -109,10 +117,11 @@ class Optimizer:
 class SGD(Optimizer):
     r"""Stochastic gradient descent, optionally with (Nesterov) momentum.
 
-    * no momentum: :math:`\theta \leftarrow \theta - \eta g`;
+    * no momentum: :math:`\theta \leftarrow \theta - \eta g` (:func:`sgd_update`);
     * momentum :math:`\mu`: :math:`m \leftarrow \mu m - \eta g`, then
-      :math:`\theta \leftarrow \theta + m`, or with ``nesterov=True``
-      :math:`\theta \leftarrow \theta + \mu m - \eta g` (using the new ``m``).
+      :math:`\theta \leftarrow \theta + m` (:func:`momentum_update`), or with ``nesterov=True``
+      :math:`\theta \leftarrow \theta + \mu m - \eta g` using the new ``m``
+      (:func:`nesterov_update`).
     """
 
     name = "sgd"
@@ -124,17 +133,16 @@ class SGD(Optimizer):
         self.nesterov = check_bool(nesterov, "nesterov")
         self.slot_names = ("momentum",) if self.momentum != 0 else ()
 
-    def update_step(self, gradient, variable, learning_rate):
+    def update_step(self, gradient, variable, learning_rate, slots):
         dt = variable.dtype.type
         gradient = np.asarray(gradient, dtype=variable.dtype)  # Keras casts it first, too
         lr = dt(learning_rate)
         if self.momentum == 0:
-            perf.elementwise(_sgd_kernel, (gradient, variable), (lr,), n_scratch=1)
+            sgd_update(gradient, variable, lr)
             return
         mu = dt(np.float32(self.momentum))  # Keras: ops.cast(momentum) goes through float32
-        m = self.slots()["momentum"]
-        kernel = _nesterov_kernel if self.nesterov else _momentum_kernel
-        perf.elementwise(kernel, (gradient, m, variable), (lr, mu), n_scratch=2)
+        update = nesterov_update if self.nesterov else momentum_update
+        update(gradient, slots["momentum"], variable, lr, mu)
 
     def get_config(self):
         return {"learning_rate": self.learning_rate, "momentum": self.momentum,
@@ -155,7 +163,7 @@ class Adam(Optimizer):
 
     The bias correction is folded into :math:`\alpha`, so :math:`\hat\epsilon` (default 1e-7)
     is added to the *uncorrected* :math:`\sqrt v`; the paper's :math:`\epsilon` would be
-    :math:`\hat\epsilon / \sqrt{1-\beta_2^t}`.
+    :math:`\hat\epsilon / \sqrt{1-\beta_2^t}`.  The element-wise part is :func:`adam_update`.
     """
 
     name = "adam"
@@ -170,7 +178,7 @@ class Adam(Optimizer):
         # which fit reports as NonFiniteLossError.
         self.epsilon = check_real(epsilon, "epsilon", 0.0)
 
-    def update_step(self, gradient, variable, learning_rate):
+    def update_step(self, gradient, variable, learning_rate, slots):
         dt = variable.dtype.type
         gradient = np.asarray(gradient, dtype=variable.dtype)  # Keras casts it first, too
         t = dt(self.iterations + 1)
@@ -178,49 +186,60 @@ class Adam(Optimizer):
         # the powers, so in float64 the bias corrections use float32-rounded betas.
         alpha = (dt(learning_rate) * np.sqrt(1 - dt(np.float32(self.beta_2)) ** t)
                  / (1 - dt(np.float32(self.beta_1)) ** t))
-        s = self.slots()
         # (1 - beta) and epsilon are Python floats in Keras: cast straight to the dtype.
-        scalars = (alpha, dt(1 - self.beta_1), dt(1 - self.beta_2), dt(self.epsilon))
-        perf.elementwise(_adam_kernel, (gradient, s["m"], s["v"], variable), scalars,
-                         n_scratch=2)
+        adam_update(gradient, slots["m"], slots["v"], variable, alpha,
+                    dt(1 - self.beta_1), dt(1 - self.beta_2), dt(self.epsilon))
 
     def get_config(self):
         return {"learning_rate": self.learning_rate, "beta_1": self.beta_1,
                 "beta_2": self.beta_2, "epsilon": self.epsilon}
 
 
-# -- update kernels: Keras's op order, one NumPy operation per Keras operation ------------------
-# Arguments: the arrays updated in place, then scratch arrays t, u of the same shape (free to
-# overwrite), then scalars already cast to the variable's dtype.
+# -- the update rules: Keras's op order, one NumPy operation per Keras operation ----------------
+# Arrays (all of one shape) are updated in place; scalars are already cast to their dtype.
+# Each is replaceable by a faster drop-in with bitwise the same results (scratchnn.fastpath).
 
 
-def _sgd_kernel(g, var, t, lr):
-    # var -= g * lr
-    np.subtract(var, np.multiply(g, lr, out=t), out=var)
+@fastpath.replaceable("sgd_update")
+def sgd_update(g: np.ndarray, var: np.ndarray, lr) -> None:
+    r"""Plain SGD, :math:`\theta \leftarrow \theta - \eta g`.  ``g``, ``var``: same shape."""
+    var[...] = var - g * lr
 
 
-def _momentum_kernel(g, m, var, t, u, lr, mu):
-    # m = m * mu - g * lr;  var += m
-    np.subtract(np.multiply(m, mu, out=t), np.multiply(g, lr, out=u), out=m)
-    np.add(var, m, out=var)
+@fastpath.replaceable("momentum_update")
+def momentum_update(g: np.ndarray, m: np.ndarray, var: np.ndarray, lr, mu) -> None:
+    r"""Momentum: :math:`m \leftarrow \mu m - \eta g`, :math:`\theta \leftarrow \theta + m`.
+
+    ``g``, ``m``, ``var``: same shape; ``m`` and ``var`` are updated in place."""
+    m[...] = m * mu - g * lr
+    var[...] = var + m
 
 
-def _nesterov_kernel(g, m, var, t, u, lr, mu):
-    # m = m * mu - g * lr;  var += m * mu - g * lr
-    np.subtract(np.multiply(m, mu, out=t), np.multiply(g, lr, out=u), out=m)
-    np.subtract(np.multiply(m, mu, out=t), u, out=t)
-    np.add(var, t, out=var)
+@fastpath.replaceable("nesterov_update")
+def nesterov_update(g: np.ndarray, m: np.ndarray, var: np.ndarray, lr, mu) -> None:
+    r"""Nesterov momentum: :math:`m \leftarrow \mu m - \eta g`, then
+    :math:`\theta \leftarrow \theta + (\mu m - \eta g)` with the *new* :math:`m`.
+
+    ``g``, ``m``, ``var``: same shape; ``m`` and ``var`` are updated in place."""
+    m[...] = m * mu - g * lr
+    var[...] = var + (m * mu - g * lr)
 
 
-def _adam_kernel(g, m, v, var, t, u, alpha, one_minus_beta_1, one_minus_beta_2, epsilon):
-    # m += (g - m) * (1 - beta_1)
-    np.add(m, np.multiply(np.subtract(g, m, out=t), one_minus_beta_1, out=t), out=m)
-    # v += (g**2 - v) * (1 - beta_2)
-    np.add(v, np.multiply(np.subtract(np.square(g, out=t), v, out=t), one_minus_beta_2, out=t),
-           out=v)
-    # var -= (m * alpha) / (sqrt(v) + epsilon)
-    np.add(np.sqrt(v, out=u), epsilon, out=u)
-    np.subtract(var, np.divide(np.multiply(m, alpha, out=t), u, out=t), out=var)
+@fastpath.replaceable("adam_update")
+def adam_update(g: np.ndarray, m: np.ndarray, v: np.ndarray, var: np.ndarray, alpha,
+                one_minus_beta_1, one_minus_beta_2, epsilon) -> None:
+    r"""Adam's element-wise step (Keras's order):
+
+    .. math::
+        m \leftarrow m + (g - m)(1-\beta_1),\quad v \leftarrow v + (g^2 - v)(1-\beta_2),\quad
+        \theta \leftarrow \theta - (m\alpha) / (\sqrt v + \hat\epsilon).
+
+    ``g``, ``m``, ``v``, ``var``: same shape; ``m``, ``v`` and ``var`` are updated in place.
+    ``alpha`` is the bias-corrected step size (see :class:`Adam`).
+    """
+    m[...] = m + (g - m) * one_minus_beta_1
+    v[...] = v + (np.square(g) - v) * one_minus_beta_2
+    var[...] = var - (m * alpha) / (np.sqrt(v) + epsilon)
 
 
 OPTIMIZERS: Registry[Optimizer] = Registry("optimizer", base=Optimizer)

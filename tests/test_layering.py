@@ -42,15 +42,8 @@ TIERS: dict[str, int] = {
 }
 SHIMS = {m for m, tier in TIERS.items() if tier == SHIM}
 
-#: Upward imports being removed right now; the lead empties this set after merging.
-KNOWN_UPWARD: set[tuple[str, str]] = {
-    # math -> engine: the fast kernels (row_max, weight_gradient, ...) move from the perf seam
-    # to the tier-0 fast-path registry (issue 9, fast-path work).
-    ("scratchnn.activations", "scratchnn.engine.perf"),
-    ("scratchnn.layers", "scratchnn.engine.perf"),
-    ("scratchnn.losses", "scratchnn.engine.perf"),
-    ("scratchnn.optimizers", "scratchnn.engine.perf"),
-}
+#: Upward imports tolerated for now.
+KNOWN_UPWARD: set[tuple[str, str]] = set()  # none: keep it that way
 
 
 # -- the checker ---------------------------------------------------------------------------------

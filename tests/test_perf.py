@@ -188,3 +188,47 @@ def test_dense_step_trial_leaves_the_global_generator_alone():
     before = global_rng().bit_generator.state
     perf.dense_step_trial(4, [(6, 5), (5, 3)], np.float32, 48)()
     assert global_rng().bit_generator.state == before
+
+
+# -- the benchmark report's plain-formula mode -----------------------------------------------------
+
+def test_benchmark_plain_sweep_keeps_the_tutorial_rows():
+    config = pytest.importorskip("benchmarks.config")
+    quick = config.sweep("quick")
+    plain = config.plain_sweep(quick)
+    assert plain.cases and set(plain.cases) < set(quick.cases)
+    assert {c.widths for c in plain.cases} == {(config.TUTORIAL_WIDTH,)}
+    assert {c.op for c in plain.cases} == set(config.OPS)
+    assert plain.epoch_batches == quick.epoch_batches
+    micro = config.sweep("micro")
+    assert config.plain_sweep(micro).cases == micro.cases
+
+
+def test_benchmark_report_relabels_and_tabulates_plain_runs(tmp_path):
+    pytest.importorskip("pytest_benchmark")
+    import json
+
+    from benchmarks import config, report, tables
+
+    def bench(op, batch, seconds):
+        return {"stats": {"min": seconds}, "extra_info": {
+            "framework": "scratchnn", "op": op, "batch": batch, "widths": [512],
+            "flops": 1e9, "data": "random", "n_train": 60000}}
+
+    fast, plain = tmp_path / ".quick-scratchnn.json", tmp_path / ".quick-scratchnn-plain.json"
+    fast.write_text(json.dumps({"benchmarks": [bench("epoch", 32, 2.0), bench("adam", 32, 1e-3)]}))
+    plain.write_text(json.dumps({"benchmarks": [bench("epoch", 32, 3.0),
+                                                bench("adam", 32, 1.5e-3)]}))
+    merged = report._merge([fast, plain])
+    assert [b["extra_info"]["framework"] for b in merged["benchmarks"]] == [
+        "scratchnn", "scratchnn", config.PLAIN, config.PLAIN]
+    merged["scratchnn_report"] = {"sweep": "quick", "gemm_peak_gflops": 100.0, "cpu": "x",
+                                  "cores": 2, "python": "3", "versions": {}, "wall_s": 1.0,
+                                  "command": "c", "frameworks": ["scratchnn", config.PLAIN],
+                                  "gemm_peak_one_core_gflops": 50.0,
+                                  "gemm_peak_runs": [{"n": 64}]}
+    md = tables.markdown(merged)
+    # 3.0 s / 2.0 s and 1.5 ms / 1.0 ms: the plain formulas take 1.5x as long
+    assert "| 32 | 512 | 2.00 s | 3.00 s | — | — | — | 0 | 0% | 1.50 |" in md
+    assert "| adam | 32 | 512 | 1.00 ms | 1000.0 | 1000.0% | 1.50 ms | 1.50 |" in md
+    assert "plain / fast" in md

@@ -41,9 +41,6 @@ def test_math_example_runs():
     assert len(scope["grads"]) == 2 and scope["dx"].shape == (5, 3)
 
 
-#: Modules the README's map names that land with the fast-path and registry branches of the
-#: same change; the lead empties this set after merging them.
-ARRIVING = {"scratchnn/registry.py", "scratchnn/fastpath.py"}
 
 
 def _module_map() -> str:
@@ -63,7 +60,7 @@ def test_module_map_names_real_paths_and_every_package():
                 folder = path
             full = path if path.startswith("scratchnn/") else folder + path
             named.add(full)
-            assert (REPO / full).exists() or full in ARRIVING, f"README names missing {full}"
+            assert (REPO / full).exists(), f"README names missing {full}"
     for package in ("engine", "workflow", "cli", "datasets"):
         assert any(p.startswith(f"scratchnn/{package}/") for p in named), package
     workflow = {p.name for p in (REPO / "scratchnn" / "workflow").glob("[a-z]*.py")}

@@ -45,9 +45,9 @@ class LossHead:
         y_pred = self.layer.forward(h, training)
         return self.loss.forward(y, y_pred), y_pred
 
-    def backward(self) -> np.ndarray | None:
-        """:math:`\\partial L/\\partial h` (None when the layer skips its input gradient)."""
-        return self.layer.backward(self.loss.backward())
+    def backward(self, need_input_grad: bool = True) -> np.ndarray | None:
+        """:math:`\\partial L/\\partial h` (None with ``need_input_grad=False``)."""
+        return self.layer.backward(self.loss.backward(), need_input_grad)
 
 
 class SoftmaxCrossEntropyHead:
@@ -63,9 +63,10 @@ class SoftmaxCrossEntropyHead:
         loss = self.loss.forward(y, z)
         return loss, self.layer.activation.forward(z)
 
-    def backward(self) -> np.ndarray | None:
-        """:math:`\\partial L/\\partial h` from :math:`\\partial L/\\partial z = (p - y)/N`."""
-        return self.layer.backward_logits(self.loss.backward())
+    def backward(self, need_input_grad: bool = True) -> np.ndarray | None:
+        """:math:`\\partial L/\\partial h` from :math:`\\partial L/\\partial z = (p - y)/N`
+        (None with ``need_input_grad=False``)."""
+        return self.layer.backward_logits(self.loss.backward(), need_input_grad)
 
 
 def output_head(last: Layer, loss: Loss) -> LossHead | SoftmaxCrossEntropyHead:

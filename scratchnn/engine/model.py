@@ -214,14 +214,19 @@ class Sequential:
             x = layer.forward(x, training)
         return self.output_head.forward(x, y, training)
 
-    def _backward(self) -> np.ndarray | None:
-        """The head's backward, then the body's, last to first; dL/dx or None."""
-        d = self.output_head.backward()
-        for layer in reversed(self.layers[:-1]):
-            if d is None:
-                break
-            d = layer.backward(d)
-        return d
+    def _backward(self, need_input_grad: bool = True) -> np.ndarray | None:
+        """The head's backward, then the body's, last to first; returns dL/dx.
+
+        With ``need_input_grad=False`` it returns None, stops at the first layer with
+        parameters and asks that layer for no input gradient (the layers before it have
+        nothing to learn)."""
+        layers, last = self.layers, len(self.layers) - 1
+        stop = 0 if need_input_grad else next(
+            (i for i, layer in enumerate(layers) if layer.params), last + 1)
+        d = self.output_head.backward(need_input_grad or last > stop)
+        for i in range(last - 1, stop - 1, -1):
+            d = layers[i].backward(d, need_input_grad or i > stop)
+        return d if need_input_grad else None
 
     def blas_threads(self, batch_size: int) -> int:
         """The BLAS thread count for batches of ``batch_size`` rows through this model:
@@ -229,12 +234,6 @@ class Sequential:
         """
         kernels = [p.shape for layer in self.layers for p in layer.params.values() if p.ndim == 2]
         return perf.blas_threads_for(batch_size, kernels, self.dtype, self.count_params())
-
-    def _set_input_grad(self, needed: bool) -> None:
-        for layer in self.layers:
-            if hasattr(layer, "compute_input_grad"):
-                layer.compute_input_grad = needed
-                break
 
     # -- data preparation -------------------------------------------------------------------
     def prepare_inputs(self, x, name: str = "x") -> np.ndarray:
@@ -272,9 +271,8 @@ class Sequential:
 
         Returns ``(loss, y_pred)``: the batch-mean loss and the predictions (N, K), as
         probabilities after a softmax.  :meth:`apply_gradients` then takes the step."""
-        self._set_input_grad(False)
         loss, y_pred = self._loss_and_outputs(x, y, training=True)
-        self._backward()
+        self._backward(need_input_grad=False)
         return loss, y_pred
 
     def apply_gradients(self) -> None:
@@ -316,9 +314,8 @@ class Sequential:
         self.require_compiled("compute_gradients")
         return_input_grad = check_bool(return_input_grad, "return_input_grad")
         x, y = self.prepare_data(x, y)
-        self._set_input_grad(True)
         loss, _ = self._loss_and_outputs(x, y, training=True)
-        dx = self._backward()
+        dx = self._backward(need_input_grad=return_input_grad)
         grads = [g.copy() for layer in self.layers for g in layer.grads.values()]
         return (loss, grads, dx) if return_input_grad else (loss, grads)
 

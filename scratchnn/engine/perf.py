@@ -1,59 +1,60 @@
 """The one seam for speed tricks.
 
-The math lives in the layers, losses and optimizers, written as plain NumPy.  This module only
-decides how that math is executed: in which pieces, into which buffers, on how many threads.
-Every helper here returns bitwise the same numbers as the plain expression it replaces (each
-says why, and ``tests/test_perf.py`` checks it), with two documented exceptions that touch
-rounding noise only: the BLAS thread count, and flushing denormals to zero during ``fit``.
-The policies below were measured on the project's 2-core CI machine with ``benchmarks/``
-(``python -m benchmarks.report``; see ``benchmarks/README.md``).
+The math lives in the layers, activations, losses and optimizers, written as plain NumPy
+formulas.  This module only decides how that math is executed: in which pieces, into which
+buffers, on how many threads.  Every helper here returns bitwise the same numbers as the plain
+formula it replaces (each says why; ``tests/test_fastpath.py`` and ``tests/test_perf.py`` check
+it), with two documented exceptions that touch rounding noise only: the BLAS thread count, and
+flushing denormals to zero during ``fit``.  The measurements behind each choice, with the
+commands that reproduce them, are in ``docs/performance.md``.
 
-* :func:`pack` — parameters (and gradients) live in one flat, contiguous buffer; each layer's
+* **Fast paths** -- drop-ins for formulas the math modules mark ``@fastpath.replaceable``,
+  registered at import (:func:`install_fast_paths`; see :mod:`scratchnn.fastpath`):
+  the optimizer updates (:func:`sgd_update`, :func:`momentum_update`, :func:`nesterov_update`,
+  :func:`adam_update`, each an in-place kernel run by :func:`elementwise`), Dense's activation
+  applied in place (:func:`dense_activate`), the kernel gradient (:func:`weight_gradient`) and
+  row maxima (:func:`row_max`).  ``scratchnn.config.set_fast_paths(False)`` switches them off.
+
+* :func:`pack` -- parameters (and gradients) live in one flat, contiguous buffer; each layer's
   ``params``/``grads`` entries are reshaped *views* into it.  The optimizer then updates all
   parameters with a handful of whole-array operations instead of a Python loop over arrays.
 
-* :func:`elementwise` — runs an optimizer's update kernel (a function of same-shaped arrays that
+* :func:`elementwise` -- runs an optimizer's update kernel (a function of same-shaped arrays that
   writes its results with ``out=``) over cache-sized chunks of those flat buffers.  Why it pays:
   an Adam step is twelve element-wise passes over every parameter (Keras's exact op order
-  allows no fusing).  Over whole 1.6 MB arrays each pass streams its operands from memory and
-  writes a freshly allocated temporary; over 256 KiB chunks the operands of all twelve passes
-  stay in one core's L2 cache and the temporaries are two small reused scratch chunks.  For
-  the 407,050 parameters of a 784-512-10 network that takes an Adam step from ~1.4 ms to
-  ~0.7 ms (32 KiB and 512 KiB chunks were measured slower).  Element-wise operations give the
-  same numbers however the array is cut.
-  (Splitting the update between two threads was measured too.  Alone it is faster, 0.57 ms
-  instead of 0.74 with each thread taking one half; but inside ``fit`` it is slower, 0.97 ms
-  instead of 0.80 at batch 32: after each two-thread matrix product OpenBLAS's worker thread
-  keeps spinning on the second core for a while, waiting for more work, and the helper thread
-  has to fight it for that core.  One BLAS thread plus a two-thread update loses too: the
-  products then take longer than the update saves.)
+  allows no fusing).  Over whole arrays of a few MB each pass streams its operands from memory
+  and writes a freshly allocated temporary; over 256 KiB chunks the operands of all twelve
+  passes stay in one core's L2 cache and the temporaries are two small reused scratch chunks.
+  Element-wise operations give the same numbers however the array is cut.  (Splitting the
+  update between two threads is slower inside ``fit``: OpenBLAS's worker thread keeps spinning
+  on the second core after each matrix product, and the helper thread has to fight it.)
 
-* :func:`weight_gradient` and :func:`row_max` — ``x.T @ dz`` and ``z.max(axis=-1)`` computed
-  a faster way where NumPy's default is slow (a one-sample batch: 2.7x; 1024 rows of 10
-  logits: 7x).
+* :func:`weight_gradient` and :func:`row_max` -- ``x.T @ dz`` and ``z.max(axis=-1)`` computed
+  a faster way where NumPy's default is slow (a one-sample batch; many short rows of logits).
 
-* :func:`flush_denormals` — ``fit`` trains with the CPU's flush-to-zero and denormals-are-zero
+* :func:`flush_denormals` -- ``fit`` trains with the CPU's flush-to-zero and denormals-are-zero
   modes on, as TensorFlow runs all its CPU kernels.  Adam's momentum of a rarely active weight
   (an MNIST pixel near the border) decays by 0.9 per step into float32's *denormal* range
-  (below 1.2e-38) after ~700 steps, and every arithmetic instruction that touches a denormal
-  takes a ~100-cycle microcode assist: with ~25,000 such entries, an Adam step costs 1.5 ms
-  instead of 0.8, and a batch-32 epoch 4.5 s instead of 2.7.  Flushing changes only numbers
-  below 1.2e-38 (2.2e-308 in float64), too small to move a weight: on MNIST (784-512-10,
-  float32 batch 32 and 1024, float64) the weights, losses and metrics after training are
-  bitwise identical with and without it; only momentum entries below 1.1e-37 differ.  Set
-  ``SCRATCHNN_FLUSH_DENORMALS=0`` to train without it.  x86-64 Linux only (a no-op elsewhere).
+  (below 1.2e-38) after some hundreds of steps, and every arithmetic instruction that touches
+  a denormal takes a slow microcode assist, which makes Adam steps and whole epochs markedly
+  slower.  Flushing changes only numbers below 1.2e-38 (2.2e-308 in float64), too small to move
+  a weight: on MNIST (784-512-10, float32 batch 32 and 1024, float64) the weights, losses and
+  metrics after training are bitwise identical with and without it; only momentum entries
+  below 1.1e-37 differ.  Set ``SCRATCHNN_FLUSH_DENORMALS=0`` to train without it.  x86-64
+  Linux only (a no-op elsewhere).
 
 * :func:`blas_threads_for` / :func:`blas_limit` -- a deliberate BLAS thread count, measured
   rather than guessed.  Whether a product runs faster on one thread or on all cores depends on
-  the machine as much as on the shapes (see ``docs/performance.md``), so the first training or
-  inference call for a shape times a stand-in step under each candidate and keeps the fastest
-  for the rest of the process.  One of the two exceptions to "same numbers": OpenBLAS blocks
-  ``x @ W`` differently on one thread than on two, so the thread count can change the last bit
-  of a forward product.  That is rounding noise of the size every BLAS setting has; for a
-  fixed thread count (``SCRATCHNN_BLAS_THREADS``) results are reproducible run to run.
+  the machine as much as on the shapes, so the first training or inference call for a shape
+  times a stand-in step under each candidate and keeps the fastest for the rest of the
+  process.  One of the two exceptions to "same numbers": OpenBLAS blocks ``x @ W`` differently
+  on one thread than on two, so the thread count can change the last bit of a forward
+  product.  That is rounding noise of the size every BLAS setting has; for a fixed thread
+  count (``SCRATCHNN_BLAS_THREADS``) results are reproducible run to run.
 
 Environment overrides (for measuring): ``SCRATCHNN_BLAS_THREADS`` forces the BLAS thread count;
-``SCRATCHNN_FLUSH_DENORMALS=0`` keeps denormals in ``fit``.
+``SCRATCHNN_FLUSH_DENORMALS=0`` keeps denormals in ``fit``; ``SCRATCHNN_FAST_PATHS=0`` runs the
+plain formulas.
 """
 
 from __future__ import annotations
@@ -70,6 +71,8 @@ import time
 from collections.abc import Callable, Hashable, Iterator, Sequence
 
 import numpy as np
+
+from scratchnn import activations, fastpath, layers, optimizers
 
 
 def pack(arrays: list[np.ndarray], dtype) -> tuple[np.ndarray, list[np.ndarray]]:
@@ -146,13 +149,83 @@ def elementwise(kernel: Callable[..., None], arrays: Sequence[np.ndarray],
         kernel(*(a[lo:hi] for a in flat), *(s[:hi - lo] for s in scratch), *scalars)
 
 
-# -- matrix products ---------------------------------------------------------------------------
+# -- optimizer updates: in-place kernels over chunks --------------------------------------------
+# Each kernel does the operations of its plain formula in scratchnn.optimizers in the same order,
+# writing every result with out=: the arrays updated in place, then scratch arrays t, u of the
+# same shape (free to overwrite), then scalars already cast to the variable's dtype.
+
+
+def _sgd_kernel(g, var, t, lr):
+    # var = var - g * lr
+    np.subtract(var, np.multiply(g, lr, out=t), out=var)
+
+
+def _momentum_kernel(g, m, var, t, u, lr, mu):
+    # m = m * mu - g * lr;  var = var + m
+    np.subtract(np.multiply(m, mu, out=t), np.multiply(g, lr, out=u), out=m)
+    np.add(var, m, out=var)
+
+
+def _nesterov_kernel(g, m, var, t, u, lr, mu):
+    # m = m * mu - g * lr;  var = var + (m * mu - g * lr)
+    np.subtract(np.multiply(m, mu, out=t), np.multiply(g, lr, out=u), out=m)
+    np.subtract(np.multiply(m, mu, out=t), u, out=t)
+    np.add(var, t, out=var)
+
+
+def _adam_kernel(g, m, v, var, t, u, alpha, one_minus_beta_1, one_minus_beta_2, epsilon):
+    # m = m + (g - m) * (1 - beta_1)
+    np.add(m, np.multiply(np.subtract(g, m, out=t), one_minus_beta_1, out=t), out=m)
+    # v = v + (g**2 - v) * (1 - beta_2)
+    np.add(v, np.multiply(np.subtract(np.square(g, out=t), v, out=t), one_minus_beta_2, out=t),
+           out=v)
+    # var = var - (m * alpha) / (sqrt(v) + epsilon)
+    np.add(np.sqrt(v, out=u), epsilon, out=u)
+    np.subtract(var, np.divide(np.multiply(m, alpha, out=t), u, out=t), out=var)
+
+
+def sgd_update(g, var, lr) -> None:
+    """Fast :func:`scratchnn.optimizers.sgd_update`."""
+    elementwise(_sgd_kernel, (g, var), (lr,), n_scratch=1)
+
+
+def momentum_update(g, m, var, lr, mu) -> None:
+    """Fast :func:`scratchnn.optimizers.momentum_update`."""
+    elementwise(_momentum_kernel, (g, m, var), (lr, mu), n_scratch=2)
+
+
+def nesterov_update(g, m, var, lr, mu) -> None:
+    """Fast :func:`scratchnn.optimizers.nesterov_update`."""
+    elementwise(_nesterov_kernel, (g, m, var), (lr, mu), n_scratch=2)
+
+
+def adam_update(g, m, v, var, alpha, one_minus_beta_1, one_minus_beta_2, epsilon) -> None:
+    """Fast :func:`scratchnn.optimizers.adam_update`."""
+    elementwise(_adam_kernel, (g, m, v, var),
+                (alpha, one_minus_beta_1, one_minus_beta_2, epsilon), n_scratch=2)
+
+
+# -- Dense layers --------------------------------------------------------------------------------
+
+def dense_activate(layer, z: np.ndarray) -> np.ndarray:
+    """Fast :meth:`scratchnn.layers.Dense.activate`: ReLU computed in place over ``z``.
+
+    ``z`` is the layer's own fresh pre-activation, so overwriting it saves allocating (and
+    writing) a second (N, U) array.  ``np.maximum(z, 0, out=z)`` gives the same numbers as
+    ``np.maximum(z, 0)``.  Other activations (and ReLU subclasses) run their own ``forward``.
+    """
+    activation = layer.activation
+    if type(activation) is activations.ReLU:
+        return np.maximum(z, 0, out=z)
+    return activation.forward(z)
+
 
 def weight_gradient(x: np.ndarray, dz: np.ndarray, out: np.ndarray) -> np.ndarray:
-    """``x.T @ dz`` written into ``out``: a Dense layer's kernel gradient (D, U).
+    """``x.T @ dz`` written into ``out``: a Dense layer's kernel gradient (D, U); fast
+    :func:`scratchnn.layers.kernel_gradient`.
 
-    For a batch of one sample the product is an outer product, and OpenBLAS's general matrix
-    product is ~3x slower at it than NumPy's broadcast multiply.  Each entry is then a single
+    For a batch of one sample the product is an outer product, at which OpenBLAS's general
+    matrix product is much slower than NumPy's broadcast multiply.  Each entry is then a single
     product ``x[0, i] * dz[0, j]``, rounded once either way, so the numbers are the same.
     """
     if x.shape[0] == 1:
@@ -163,11 +236,12 @@ def weight_gradient(x: np.ndarray, dz: np.ndarray, out: np.ndarray) -> np.ndarra
 # -- row maxima --------------------------------------------------------------------------------
 
 def row_max(z: np.ndarray) -> np.ndarray:
-    """``z.max(axis=-1, keepdims=True)``, faster for many short rows (e.g. 1024 x 10 logits).
+    """``z.max(axis=-1, keepdims=True)``, faster for many short rows (e.g. 1024 x 10 logits);
+    fast :func:`scratchnn.activations.row_max`.
 
-    NumPy reduces each 10-element row with its own short inner loop (~55 us for 1024 rows);
-    taking the element-wise maximum of the 10 columns instead runs 9 long loops (~8 us).  A
-    maximum involves no rounding, so both orders give the same numbers.
+    NumPy reduces each 10-element row with its own short inner loop; taking the element-wise
+    maximum of the 10 columns instead runs 9 long loops.  A maximum involves no rounding, so
+    both orders give the same numbers (NaN propagates in both).
     """
     if z.ndim != 2 or z.shape[0] < 256 or not 1 < z.shape[1] <= 32:
         return z.max(axis=-1, keepdims=True)
@@ -338,3 +412,26 @@ def blas_limit(threads: int | None) -> Iterator[None]:
 
     with threadpool_limits(limits=threads, user_api="blas"):
         yield
+
+
+# -- registration --------------------------------------------------------------------------------
+
+#: plain formula (in the math modules) -> its fast drop-in here.
+FAST_PATHS: dict[Callable, Callable] = {
+    optimizers.sgd_update: sgd_update,
+    optimizers.momentum_update: momentum_update,
+    optimizers.nesterov_update: nesterov_update,
+    optimizers.adam_update: adam_update,
+    layers.Dense.activate: dense_activate,
+    layers.kernel_gradient: weight_gradient,
+    activations.row_max: row_max,
+}
+
+
+def install_fast_paths() -> None:
+    """Register every fast path with :mod:`scratchnn.fastpath` (done once, at import)."""
+    for replaceable, fast in FAST_PATHS.items():
+        fastpath.register(replaceable, fast)
+
+
+install_fast_paths()
