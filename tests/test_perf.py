@@ -143,13 +143,22 @@ def test_choose_blas_threads_takes_the_fastest_and_remembers_it(monkeypatch, fas
     monkeypatch.delenv("SCRATCHNN_BLAS_THREADS", raising=False)
     key = ("test-choose", fast)
     perf._TUNED.pop(key, None)
-    clock = _FakeClock({1: 3.0, 2: 2.0} if fast == 2 else {1: 1.0, 2: 5.0})
+    clock = _FakeClock({1: 3.0, 2: 2.5} if fast == 2 else {1: 1.0, 2: 1.2})
     assert perf.choose_blas_threads(key, lambda: clock.trial, (1, 2), timer=clock) == fast
     assert clock.trials[1:] == [1, 2, 1, 2, 1, 2]  # one warm-up, then interleaved rounds
     other = _FakeClock({1: 9.0, 2: 0.0})
     assert perf.choose_blas_threads(key, lambda: other.trial, (1, 2), timer=other) == fast
     assert other.trials == []  # remembered: nothing timed again
     perf._TUNED.pop(key, None)
+
+
+def test_choose_blas_threads_stops_early_on_a_clear_winner(monkeypatch):
+    monkeypatch.delenv("SCRATCHNN_BLAS_THREADS", raising=False)
+    perf._TUNED.pop("clear", None)
+    clock = _FakeClock({1: 10.0, 2: 5.0})  # 2 threads twice as fast: one round decides
+    assert perf.choose_blas_threads("clear", lambda: clock.trial, (1, 2), timer=clock) == 2
+    assert clock.trials[1:] == [1, 2]
+    perf._TUNED.pop("clear", None)
 
 
 def test_choose_blas_threads_ties_go_to_one_thread_and_env_forces(monkeypatch):
