@@ -43,61 +43,28 @@ def _number(text: str, kind, what: str):
     return value
 
 
-def positive_int(text: str) -> int:
-    """An integer >= 1."""
-    value = _number(text, int, "a positive integer")
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
-    return value
+def _checked(kind, what: str, must: str, ok):
+    """An argparse ``type=``: ``text`` parsed as ``kind`` (``what`` it should be), then
+    refused with "must be {must}" unless ``ok(value)``."""
+    def check(text: str):
+        value = _number(text, kind, what)
+        if not ok(value):
+            raise argparse.ArgumentTypeError(f"must be {must}, got {text!r}")
+        return value
+    check.__doc__ = f"Parse {what}."
+    return check
 
 
-def non_negative_int(text: str) -> int:
-    """An integer >= 0."""
-    value = _number(text, int, "an integer >= 0")
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {text!r}")
-    return value
-
-
-def seed_or_random(text: str) -> int:
-    """A seed >= 0, or -1 for a fresh random seed."""
-    value = _number(text, int, "an integer seed >= 0 (or -1)")
-    if value < -1:
-        raise argparse.ArgumentTypeError(
-            f"must be a seed >= 0, or -1 for a fresh random seed, got {text!r}")
-    return value
-
-
-def positive_float(text: str) -> float:
-    """A finite number > 0."""
-    value = _number(text, float, "a positive number")
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}")
-    return value
-
-
-def non_negative_float(text: str) -> float:
-    """A finite number >= 0."""
-    value = _number(text, float, "a number >= 0")
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be a number >= 0, got {text!r}")
-    return value
-
-
-def fraction_in_0_1(text: str) -> float:
-    """A number in [0, 1) (a share of the data that leaves some behind)."""
-    value = _number(text, float, "a number in [0, 1)")
-    if not 0 <= value < 1:
-        raise argparse.ArgumentTypeError(f"must be in [0, 1), got {text!r}")
-    return value
-
-
-def unit_interval(text: str) -> float:
-    """A number in [0, 1] (SGD momentum, as Keras requires)."""
-    value = _number(text, float, "a number in [0, 1]")
-    if not 0 <= value <= 1:
-        raise argparse.ArgumentTypeError(f"must be in [0, 1], got {text!r}")
-    return value
+positive_int = _checked(int, "a positive integer", "a positive integer", lambda v: v >= 1)
+non_negative_int = _checked(int, "an integer >= 0", "an integer >= 0", lambda v: v >= 0)
+seed_or_random = _checked(int, "an integer seed >= 0 (or -1)",
+                          "a seed >= 0, or -1 for a fresh random seed", lambda v: v >= -1)
+positive_float = _checked(float, "a positive number", "a positive number", lambda v: v > 0)
+non_negative_float = _checked(float, "a number >= 0", "a number >= 0", lambda v: v >= 0)
+#: A share of the data that leaves some behind.
+fraction_in_0_1 = _checked(float, "a number in [0, 1)", "in [0, 1)", lambda v: 0 <= v < 1)
+#: SGD momentum, as Keras requires.
+unit_interval = _checked(float, "a number in [0, 1]", "in [0, 1]", lambda v: 0 <= v <= 1)
 
 
 def count_or_fraction(text: str) -> int | float:
@@ -152,6 +119,24 @@ def prepare_output_dir(path: str, option: str = "--out") -> Path:
                          f"({exc.strerror or exc})") from None
     _probe_writable(folder, option)
     return folder
+
+
+def add_data_arg(parser) -> None:
+    """``--data DIR``: where MNIST is (default: the loader's search order)."""
+    parser.add_argument("--data", default=None,
+                        help="folder with the MNIST files (default: search)")
+
+
+def add_dtype_arg(parser) -> None:
+    """``--dtype``: float32 (default) or float64 weights and data."""
+    parser.add_argument("--dtype", default="float32", choices=["float32", "float64"],
+                        help="floating-point type of weights and data")
+
+
+def add_limit_arg(parser) -> None:
+    """``--limit N``: train on the first N images only."""
+    parser.add_argument("--limit", type=positive_int, default=None,
+                        help="use the first N training images (default: all)")
 
 
 def add_network_args(parser, default_hidden: list[int], hidden_example: str = "128 128",

@@ -3,7 +3,7 @@ preprocessed the way the model was trained."""
 
 from __future__ import annotations
 
-from scratchnn.cli.common import HelpFormatter, positive_int
+from scratchnn.cli.common import HelpFormatter, add_data_arg, positive_int
 from scratchnn.utils import to_categorical
 from scratchnn.workflow.tutorial import load_model_and_test_set
 
@@ -12,7 +12,7 @@ def register(sub) -> None:
     p = sub.add_parser("evaluate", help="evaluate a saved model on the MNIST test set",
                        formatter_class=HelpFormatter)
     p.add_argument("model", help="model file written by `scratchnn train --save`")
-    p.add_argument("--data", default=None, help="folder with the MNIST files (default: search)")
+    add_data_arg(p)
     p.add_argument("--batch-size", type=positive_int, default=32,
                    help="examples per forward pass")
     p.set_defaults(func=run)

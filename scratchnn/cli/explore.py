@@ -12,6 +12,7 @@ import numpy as np
 
 from scratchnn.cli.common import (
     HelpFormatter,
+    add_data_arg,
     non_negative_int,
     positive_int,
     prepare_output_dir,
@@ -25,7 +26,7 @@ from scratchnn.workflow.tutorial import load_mnist, split_class_counts
 def register(sub) -> None:
     p = sub.add_parser("explore", help="shapes, class counts, sample digits and pixel statistics",
                        formatter_class=HelpFormatter)
-    p.add_argument("--data", default=None, help="folder with the MNIST files (default: search)")
+    add_data_arg(p)
     p.add_argument("--out", default="figures/explore",
                    help="folder for the PNG files (created if missing)")
     p.add_argument("--samples", type=positive_int, default=30, help="digits in the sample grid")

@@ -12,6 +12,9 @@ from pathlib import Path
 
 from scratchnn.cli.common import (
     HelpFormatter,
+    add_data_arg,
+    add_dtype_arg,
+    add_limit_arg,
     add_network_args,
     check_output_file,
     non_negative_int,
@@ -43,13 +46,11 @@ def register(sub) -> None:
                    help="epochs of a --per-epoch sweep (default: enough to reach --max-lr)")
     p.add_argument("--batch-size", type=positive_int, default=32,
                    help="examples per gradient step")
-    p.add_argument("--limit", type=positive_int, default=None,
-                   help="use the first N training images (default: all)")
+    add_limit_arg(p)
     p.add_argument("--seed", type=non_negative_int, default=0,
                    help="seed of initialization and shuffling")
-    p.add_argument("--dtype", default="float32", choices=["float32", "float64"],
-                   help="floating-point type of weights and data")
-    p.add_argument("--data", default=None, help="folder with the MNIST files (default: search)")
+    add_dtype_arg(p)
+    add_data_arg(p)
     p.add_argument("--out", default="figures/lr_finder.png",
                    help="PNG file for the plot (its folder is created if missing)")
     p.add_argument("--show", action="store_true", help="also open the figure in a window")

@@ -14,7 +14,13 @@ from __future__ import annotations
 
 import sys
 
-from scratchnn.cli.common import HelpFormatter, add_network_args, non_negative_int, positive_int
+from scratchnn.cli.common import (
+    HelpFormatter,
+    add_data_arg,
+    add_network_args,
+    non_negative_int,
+    positive_int,
+)
 
 
 def register(sub) -> None:
@@ -31,7 +37,7 @@ def register(sub) -> None:
     p.add_argument("--seed", type=non_negative_int, default=0,
                    help="seed of the weights, data and batch order")
     p.add_argument("--mnist", action="store_true", help="use MNIST instead of random data")
-    p.add_argument("--data", default=None, help="folder with the MNIST files (default: search)")
+    add_data_arg(p)
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(func=run)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from scratchnn.cli.common import (
     HelpFormatter,
+    add_data_arg,
     non_negative_int,
     positive_int,
     prepare_output_dir,
@@ -24,7 +25,7 @@ def register(sub) -> None:
                                       "pictures for a saved model",
                        formatter_class=HelpFormatter)
     p.add_argument("model", help="model file written by `scratchnn train --save`")
-    p.add_argument("--data", default=None, help="folder with the MNIST files (default: search)")
+    add_data_arg(p)
     p.add_argument("--out", default="figures/report",
                    help="folder for the PNG files (created if missing)")
     p.add_argument("--sample", type=non_negative_int, default=0,

@@ -10,6 +10,8 @@ import time
 
 from scratchnn.cli.common import (
     HelpFormatter,
+    add_data_arg,
+    add_dtype_arg,
     add_network_args,
     check_output_file,
     fraction_in_0_1,
@@ -44,9 +46,8 @@ def register(sub) -> None:
                         "with the training set's statistics (standardize)")
     p.add_argument("--validation-split", type=fraction_in_0_1, default=0.0,
                    help="fraction of the training set held out for validation, in [0, 1)")
-    p.add_argument("--dtype", default="float32", choices=["float32", "float64"],
-                   help="floating-point type of weights and data")
-    p.add_argument("--data", default=None, help="folder with the MNIST files (default: search)")
+    add_dtype_arg(p)
+    add_data_arg(p)
     p.add_argument("--limit", type=positive_int, default=None,
                    help="use only the first N training images (quick runs; default: all)")
     p.add_argument("--save", default=None,

@@ -21,6 +21,9 @@ import numpy as np
 from scratchnn.cli.common import (
     HIDDEN_ACTIVATIONS,
     HelpFormatter,
+    add_data_arg,
+    add_dtype_arg,
+    add_limit_arg,
     check_output_file,
     count_or_fraction,
     non_negative_int,
@@ -72,13 +75,11 @@ def register(sub) -> None:
                    help="examples per gradient step")
     p.add_argument("--validation", type=count_or_fraction, default=12000,
                    help="validation examples (a count, or a fraction if < 1), stratified")
-    p.add_argument("--limit", type=positive_int, default=None,
-                   help="use the first N training images (default: all)")
+    add_limit_arg(p)
     p.add_argument("--seed", type=non_negative_int, default=0,
                    help="seed of the split, initialization and shuffling")
-    p.add_argument("--dtype", default="float32", choices=["float32", "float64"],
-                   help="floating-point type of weights and data")
-    p.add_argument("--data", default=None, help="folder with the MNIST files (default: search)")
+    add_dtype_arg(p)
+    add_data_arg(p)
     p.add_argument("--out", default="figures/tune",
                    help="folder for the PNG and JSON files (created if missing)")
     p.add_argument("--save-best", default=None,
