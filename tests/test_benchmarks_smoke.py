@@ -81,3 +81,15 @@ def test_tables_ratios_and_targets():
     assert rows["epoch, batch 1024: scratchnn >= 75% of GEMM peak"] == ("80%", True)
     assert rows["epoch, batch 128: scratchnn / Keras fit <= 0.5"][1] is None
     assert rows["peak RSS of an epoch, batch 128: scratchnn <= Keras fit"][1] is True
+
+
+def test_before_after_table_ratios():
+    from benchmarks.before_after import table
+
+    best = {("epoch", 32, "512"): {"before": 2.0, "after": 2.2, "plain": 3.3},
+            ("adam", 32, "512"): {"before": 0.0005, "after": 0.0004},
+            ("predict", 32, "512"): {"after": 0.07}}  # no before: left out
+    lines = table(best).splitlines()
+    assert lines[2] == "| adam | 32 | 512 | 0.50 ms | 0.40 ms | 0.80 | — | — |"
+    assert lines[3] == "| epoch | 32 | 512 | 2.00 s | 2.20 s | 1.10 | 3.30 s | 1.50 |"
+    assert len(lines) == 4
