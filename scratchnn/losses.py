@@ -69,6 +69,13 @@ def _check_dense_target(y_true, y_pred: np.ndarray) -> np.ndarray:
     return y_true.astype(y_pred.dtype, copy=False)
 
 
+def _check_smoothing(label_smoothing) -> float:
+    ls = float(label_smoothing)
+    if not 0.0 <= ls <= 1.0:
+        raise ValueError(f"label_smoothing must be in [0, 1], got {label_smoothing!r}")
+    return ls
+
+
 class Loss:
     """Base class.  ``name`` is the string alias used in saved models and ``compile``."""
 
@@ -116,7 +123,7 @@ class CrossentropyBase(Loss):
 
     def with_logits(self) -> CrossentropyBase:
         """The same loss on logits: the fused softmax + cross-entropy."""
-        return type(self)(from_logits=True)
+        return type(self)(**{**self.get_config(), "from_logits": True})
 
     def get_config(self):
         return {"from_logits": self.from_logits}
@@ -129,13 +136,28 @@ class CategoricalCrossentropy(CrossentropyBase):
     with :math:`s_i = \\sum_k p_{ik}`, :math:`g = -y/\\hat q` masked to the unclipped entries,
     :math:`\\partial L/\\partial p_{ij} = (g_{ij} - \\sum_k g_{ik} q_{ik}) / (N s_i)`.
     On logits: :math:`(\\operatorname{softmax}(z)\\sum_k y_k - y)/N`.
+
+    ``label_smoothing`` :math:`\\lambda \\in [0, 1]` replaces the targets before all of this by
+    :math:`y (1 - \\lambda) + \\lambda / K` (Keras 3; skipped entirely when :math:`\\lambda = 0`,
+    so the unsmoothed numbers are unchanged).  The formulas above then hold with the smoothed
+    :math:`y`; its rows still sum to 1, so the fused gradient stays :math:`(p - y)/N`.
     """
+
+    def __init__(self, from_logits: bool = False, label_smoothing: float = 0.0):
+        super().__init__(from_logits)
+        self.label_smoothing = _check_smoothing(label_smoothing)
+
+    def get_config(self):
+        return {"from_logits": self.from_logits, "label_smoothing": self.label_smoothing}
 
     name = "categorical_crossentropy"
 
     def forward(self, y_true, y_pred) -> float:
         y_pred = _check_pred(y_pred)
         y = _check_dense_target(y_true, y_pred)
+        if self.label_smoothing:
+            ls = self.label_smoothing
+            y = y * (1.0 - ls) + ls / y.shape[-1]
         n = y_pred.shape[0]
         if self.from_logits:
             logp = y_pred - _logsumexp(y_pred)
@@ -231,10 +253,164 @@ class MeanSquaredError(Loss):
         return 2 * diff / diff.size
 
 
+def _require(cache: tuple) -> tuple:
+    if not cache:
+        raise RuntimeError("backward called before forward")
+    return cache
+
+
+class BinaryCrossentropy(Loss):
+    r"""Binary cross-entropy of independent 0/1 targets, shapes ``y_true`` and ``y_pred`` (N, K).
+
+    Keras 3's numerics, with :math:`\epsilon = 10^{-7}` and label smoothing
+    :math:`\lambda`, :math:`y \leftarrow y(1-\lambda) + \lambda/2` (skipped when
+    :math:`\lambda = 0`).
+
+    On probabilities: :math:`\hat p = clip(p, \epsilon, 1 - \epsilon)`,
+    :math:`\ell_{ik} = -(y \log\hat p + (1-y)\log(1-\hat p))`;
+    :math:`\partial L/\partial p = m\,(-y/\hat p + (1-y)/(1-\hat p))/(NK)` with :math:`m` masking
+    the clipped entries (as through ``tf.clip_by_value``).
+
+    On logits (``from_logits=True``), the stable form of TensorFlow's
+    ``sigmoid_cross_entropy_with_logits``:
+    :math:`\ell_{ik} = \max(z, 0) - z y + \log(1 + e^{-|z|})`, gradient
+    :math:`\partial L/\partial z = (\sigma(z) - y)/(NK)`, with :math:`\sigma(z)` computed from
+    :math:`e^{-|z|}` so that nothing overflows.
+
+    :math:`L = \frac1N\sum_i \frac1K\sum_k \ell_{ik}` (mean over the last axis, then the batch).
+    No fused sigmoid head: a sigmoid output layer feeds its probabilities here (clipped).
+    """
+
+    name = "binary_crossentropy"
+
+    def __init__(self, from_logits: bool = False, label_smoothing: float = 0.0):
+        self.from_logits = bool(from_logits)
+        self.label_smoothing = _check_smoothing(label_smoothing)
+        self._cache: tuple = ()
+
+    def get_config(self):
+        return {"from_logits": self.from_logits, "label_smoothing": self.label_smoothing}
+
+    def forward(self, y_true, y_pred) -> float:
+        y_pred = _check_pred(y_pred)
+        y = _check_dense_target(y_true, y_pred)
+        if self.label_smoothing:
+            y = y * (1.0 - self.label_smoothing) + 0.5 * self.label_smoothing
+        if self.from_logits:
+            e = np.exp(-np.abs(y_pred))
+            self._cache = (y, y_pred, e)
+            bce = np.maximum(y_pred, 0) - y_pred * y + np.log1p(e)
+            return float(bce.mean(axis=-1).mean())
+        eps = config.epsilon()
+        pc = np.clip(y_pred, eps, 1 - eps)
+        self._cache = (y, y_pred, pc)
+        bce = y * np.log(pc)
+        bce += (1 - y) * np.log(1 - pc)
+        return float((-bce).mean(axis=-1).mean())
+
+    def backward(self) -> np.ndarray:
+        y, y_pred, c = _require(self._cache)
+        if self.from_logits:
+            sigmoid = np.where(y_pred >= 0, 1 / (1 + c), c / (1 + c))
+            return (sigmoid - y) / y.size
+        eps = config.epsilon()
+        g = -y / c + (1 - y) / (1 - c)
+        g *= (y_pred >= eps) & (y_pred <= 1 - eps)
+        return g / y.size
+
+
+class MeanAbsoluteError(Loss):
+    r"""Mean absolute error: :math:`L = \frac1N\sum_i \frac1K\sum_k |p_{ik} - y_{ik}|`.
+
+    Backward: :math:`\partial L/\partial p = \operatorname{sign}(p - y)/(NK)`, with
+    :math:`\operatorname{sign}(0) = 0` (the subgradient TensorFlow's ``abs`` uses).
+    """
+
+    name = "mean_absolute_error"
+
+    def forward(self, y_true, y_pred) -> float:
+        y_pred = _check_pred(y_pred)
+        diff = y_pred - _check_dense_target(y_true, y_pred)
+        self._cache = (diff,)
+        return float(np.abs(diff).mean(axis=-1).mean())
+
+    def backward(self) -> np.ndarray:
+        (diff,) = _require(getattr(self, "_cache", ()))
+        return np.sign(diff) / diff.size
+
+
+class Huber(Loss):
+    r"""Huber loss, quadratic near zero and linear beyond ``delta`` :math:`= \delta > 0`.
+
+    With :math:`e = p - y`: :math:`\ell = \frac12 e^2` where :math:`|e| \le \delta`, else
+    :math:`\delta|e| - \frac12\delta^2`; :math:`L = \frac1N\sum_i\frac1K\sum_k \ell_{ik}`.
+    Backward: :math:`\partial L/\partial p = \operatorname{clip}(e, -\delta, \delta)/(NK)`,
+    i.e. :math:`e` inside, :math:`\delta\operatorname{sign}(e)` outside (continuous at
+    :math:`|e| = \delta`).
+    """
+
+    name = "huber"
+
+    def __init__(self, delta: float = 1.0):
+        self.delta = float(delta)
+        if not self.delta > 0:
+            raise ValueError(f"delta must be positive, got {delta!r}")
+        self._cache: tuple = ()
+
+    def get_config(self):
+        return {"delta": self.delta}
+
+    def forward(self, y_true, y_pred) -> float:
+        y_pred = _check_pred(y_pred)
+        error = y_pred - _check_dense_target(y_true, y_pred)
+        abs_error = np.abs(error)
+        delta = y_pred.dtype.type(self.delta)
+        inside = abs_error <= delta
+        self._cache = (error, inside, delta)
+        half = y_pred.dtype.type(0.5)
+        quadratic = half * np.square(error)
+        linear = delta * abs_error - half * np.square(delta)
+        return float(np.where(inside, quadratic, linear).mean(axis=-1).mean())
+
+    def backward(self) -> np.ndarray:
+        error, inside, delta = _require(self._cache)
+        return np.where(inside, error, delta * np.sign(error)) / error.size
+
+
+class KLDivergence(Loss):
+    r"""Kullback-Leibler divergence of ``y_pred`` from ``y_true``, both (N, K) distributions.
+
+    Keras 3 clips both to :math:`[\epsilon, 1]` (:math:`\epsilon = 10^{-7}`):
+    :math:`\ell_i = \sum_k \hat y_{ik}\log(\hat y_{ik}/\hat p_{ik})`, :math:`L = \frac1N\sum_i
+    \ell_i` (a sum over the classes, not a mean).
+    Backward: :math:`\partial L/\partial p = -m\,\hat y/\hat p / N`, :math:`m` masking the
+    clipped entries of :math:`p`.
+    """
+
+    name = "kl_divergence"
+
+    def forward(self, y_true, y_pred) -> float:
+        y_pred = _check_pred(y_pred)
+        eps = config.epsilon()
+        y = np.clip(_check_dense_target(y_true, y_pred), eps, 1)
+        pc = np.clip(y_pred, eps, 1)
+        self._cache = (y, y_pred, pc)
+        return float((y * np.log(y / pc)).sum(axis=-1).mean())
+
+    def backward(self) -> np.ndarray:
+        y, y_pred, pc = _require(getattr(self, "_cache", ()))
+        mask = (y_pred >= config.epsilon()) & (y_pred <= 1)
+        return np.where(mask, -y / pc, 0).astype(y_pred.dtype, copy=False) / len(y_pred)
+
+
 LOSSES: Registry[Loss] = Registry("loss", base=Loss)
 LOSSES.add(CategoricalCrossentropy, "categorical_crossentropy")
 LOSSES.add(SparseCategoricalCrossentropy, "sparse_categorical_crossentropy")
 LOSSES.add(MeanSquaredError, "mean_squared_error", "mse")
+LOSSES.add(BinaryCrossentropy, "binary_crossentropy")
+LOSSES.add(MeanAbsoluteError, "mean_absolute_error", "mae")
+LOSSES.add(Huber, "huber")
+LOSSES.add(KLDivergence, "kl_divergence", "kld")
 
 
 def get(identifier: str | dict | Loss) -> Loss:

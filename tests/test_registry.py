@@ -19,7 +19,8 @@ from scratchnn.registry import Registry
 # Written out by hand: the names saved model files use (changing one breaks old files).
 NAMES = {
     "activation": (activations.ACTIVATIONS, ["linear", "relu", "sigmoid", "softmax", "tanh"]),
-    "loss": (losses.LOSSES, ["categorical_crossentropy", "mean_squared_error",
+    "loss": (losses.LOSSES, ["binary_crossentropy", "categorical_crossentropy", "huber",
+                             "kl_divergence", "mean_absolute_error", "mean_squared_error",
                              "sparse_categorical_crossentropy"]),
     "optimizer": (optimizers.OPTIMIZERS, ["adam", "sgd"]),
     "initializer": (initializers.INITIALIZERS, [
@@ -29,10 +30,11 @@ NAMES = {
     "metric": (metrics.METRICS, ["accuracy", "binary_accuracy", "categorical_accuracy",
                                  "sparse_categorical_accuracy"]),
 }
-ALIASES = {"mse": (losses.LOSSES, "mean_squared_error"), "acc": (metrics.METRICS, "accuracy")}
+ALIASES = {"mse": (losses.LOSSES, "mean_squared_error"), "acc": (metrics.METRICS, "accuracy"),
+           "mae": (losses.LOSSES, "mean_absolute_error"), "kld": (losses.LOSSES, "kl_divergence")}
 
 CLASS_MODULES = [  # (module, names): get(name) builds a fresh object of a registered class
-    (losses, NAMES["loss"][1] + ["mse"]),
+    (losses, NAMES["loss"][1] + ["mse", "mae", "kld"]),
     (optimizers, NAMES["optimizer"][1]),
     (initializers, NAMES["initializer"][1]),
 ]
@@ -138,7 +140,8 @@ def test_layer_class_names_are_case_insensitive_too():
 @pytest.mark.parametrize("call, message", [
     (lambda: optimizers.get("adamw"), "Unknown optimizer 'adamw'; known: 'adam', 'sgd'"),
     (lambda: losses.get("hinge"),
-     "Unknown loss 'hinge'; known: 'categorical_crossentropy', 'mean_squared_error', 'mse', "
+     "Unknown loss 'hinge'; known: 'binary_crossentropy', 'categorical_crossentropy', 'huber', "
+     "'kl_divergence', 'kld', 'mae', 'mean_absolute_error', 'mean_squared_error', 'mse', "
      "'sparse_categorical_crossentropy'"),
     (lambda: activations.get("gelu"),
      "Unknown activation 'gelu'; known: 'linear', 'relu', 'sigmoid', 'softmax', 'tanh'"),
@@ -160,7 +163,7 @@ def test_unknown_names_raise_value_error_naming_kind_name_and_known_names(call, 
 @pytest.mark.parametrize("call, message", [
     (lambda: optimizers.get(5), "optimizer must be one of 'adam', 'sgd', a {'name': ..., "
      "'config': ...} dict or a scratchnn.optimizers.Optimizer instance; got 5"),
-    (lambda: losses.get(1.5), "loss must be one of 'categorical_crossentropy', "),
+    (lambda: losses.get(1.5), "loss must be one of 'binary_crossentropy', "),
     (lambda: initializers.get([1]), "initializer must be one of 'glorot_normal'"),
     (lambda: activations.get(3), "activation must be one of 'linear', 'relu'"),
     (lambda: activations.get(np.tanh), "is a plain function"),
