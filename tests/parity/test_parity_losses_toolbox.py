@@ -115,3 +115,54 @@ def test_kl_divergence(regime, dtype, check):
         p[::2, 2] = 1e-9
     _compare(snn.losses.KLDivergence(), y.astype(dtype), p.astype(dtype), dtype, check,
              f"[kld {regime} {dtype}]")
+
+
+MODEL_CASES = [  # (scratchnn loss, output activation, units)
+    (snn.losses.BinaryCrossentropy(), "sigmoid", 1),
+    (snn.losses.BinaryCrossentropy(label_smoothing=0.1), "sigmoid", 3),
+    (snn.losses.CategoricalCrossentropy(label_smoothing=0.2), "softmax", 4),
+    (snn.losses.MeanAbsoluteError(), None, 2),
+    (snn.losses.Huber(delta=0.5), None, 2),
+    (snn.losses.KLDivergence(), "softmax", 4),
+]
+
+
+def _model_targets(loss, units, n, dtype, rng):
+    if loss.name == "binary_crossentropy":
+        return rng.integers(0, 2, (n, units)).astype(dtype)
+    if units == 4:
+        return np.eye(4, dtype=dtype)[rng.integers(0, 4, n)]
+    return rng.standard_normal((n, units)).astype(dtype)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("loss, activation, units", MODEL_CASES,
+                         ids=lambda v: getattr(v, "name", None))
+def test_in_a_model_loss_gradients_and_accuracy(loss, activation, units, dtype, check, tf):
+    """A compiled model: the training loss and every weight's gradient against Keras's
+    ``train_step`` computation; ``"accuracy"`` against Keras's choice (binary accuracy for one
+    sigmoid unit)."""
+    from parity_helpers import build
+
+    rng = np.random.default_rng(units)
+    model = build([("dense", 6, "tanh"), ("dense", units, activation)], (5,), dtype, rng,
+                  loss=loss, metrics=["accuracy"])
+    x = rng.standard_normal((16, 5)).astype(dtype)
+    y = _model_targets(loss, units, 16, dtype, rng)
+    keras_model = tfref.to_keras(model, compile=False)
+    keras_loss = _keras_twin(loss, dtype)
+    loss_fit, grads = model.compute_gradients(x, y)
+    k_loss, k_grads = tfref.gradients(keras_model, x, y, loss=keras_loss)
+    label = f"[{loss!r} {dtype}]"
+    check(f"model loss {loss.name}", loss_fit, k_loss, dtype, label=label)
+    for i, (g, kg) in enumerate(zip(grads, k_grads)):
+        check(f"model gradient {loss.name}", g, kg, dtype, label=f"{label} weight {i}")
+    keras_model.compile(optimizer="sgd", loss=keras_loss, metrics=["accuracy"])
+    k_eval = keras_model.evaluate(x, y, batch_size=16, verbose=0)
+    ours = model.evaluate(x, y, batch_size=16, verbose=0)
+    # Keras's evaluate averages in a float32 metric tracker, whatever the model's dtype
+    check(f"model evaluate loss {loss.name}", ours[0], k_eval[0], "float32", label=label)
+    assert ours[1] == pytest.approx(k_eval[1], abs=1e-6), label
+    if units == 1:
+        binary = float(np.mean(y == (model.predict(x, verbose=0) > 0.5)))
+        assert ours[1] == pytest.approx(binary, abs=1e-6)
