@@ -143,14 +143,18 @@ class CategoricalCrossentropy(CrossentropyBase):
     :math:`y`; its rows still sum to 1, so the fused gradient stays :math:`(p - y)/N`.
     """
 
+    name = "categorical_crossentropy"
+
     def __init__(self, from_logits: bool = False, label_smoothing: float = 0.0):
         super().__init__(from_logits)
         self.label_smoothing = _check_smoothing(label_smoothing)
 
     def get_config(self):
-        return {"from_logits": self.from_logits, "label_smoothing": self.label_smoothing}
-
-    name = "categorical_crossentropy"
+        # label_smoothing only when set: unsmoothed models save exactly the config they did
+        settings = super().get_config()
+        if self.label_smoothing:
+            settings["label_smoothing"] = self.label_smoothing
+        return settings
 
     def forward(self, y_true, y_pred) -> float:
         y_pred = _check_pred(y_pred)

@@ -218,3 +218,11 @@ def test_softmax_head_fuses_with_label_smoothing_and_gradchecks():
     assert "SoftmaxCrossEntropy" in type(model.output_head).__name__
     assert model.output_head.loss.crossentropy.label_smoothing == 0.2
     assert max(check_model(model, x[:6], y[:6]).values()) < 1e-7
+
+
+def test_unsmoothed_categorical_config_is_unchanged():
+    assert losses.CategoricalCrossentropy().get_config() == {"from_logits": False}
+    smoothed = losses.CategoricalCrossentropy(label_smoothing=0.1)
+    assert smoothed.get_config() == {"from_logits": False, "label_smoothing": 0.1}
+    again = losses.deserialize(losses.serialize(smoothed))
+    assert again.label_smoothing == 0.1
