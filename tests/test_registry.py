@@ -21,7 +21,8 @@ NAMES = {
     "activation": (activations.ACTIVATIONS, ["linear", "relu", "sigmoid", "softmax", "tanh"]),
     "loss": (losses.LOSSES, ["categorical_crossentropy", "mean_squared_error",
                              "sparse_categorical_crossentropy"]),
-    "optimizer": (optimizers.OPTIMIZERS, ["adam", "sgd"]),
+    "optimizer": (optimizers.OPTIMIZERS, ["adagrad", "adam", "adamax", "adamw", "nadam",
+                                          "rmsprop", "sgd"]),
     "initializer": (initializers.INITIALIZERS, [
         "glorot_normal", "glorot_uniform", "he_normal", "he_uniform", "ones", "random_normal",
         "random_uniform", "zeros"]),
@@ -136,7 +137,8 @@ def test_layer_class_names_are_case_insensitive_too():
 
 
 @pytest.mark.parametrize("call, message", [
-    (lambda: optimizers.get("adamw"), "Unknown optimizer 'adamw'; known: 'adam', 'sgd'"),
+    (lambda: optimizers.get("lion"), "Unknown optimizer 'lion'; known: 'adagrad', 'adam', "
+     "'adamax', 'adamw', 'nadam', 'rmsprop', 'sgd'"),
     (lambda: losses.get("hinge"),
      "Unknown loss 'hinge'; known: 'categorical_crossentropy', 'mean_squared_error', 'mse', "
      "'sparse_categorical_crossentropy'"),
@@ -149,7 +151,7 @@ def test_layer_class_names_are_case_insensitive_too():
      "Unknown layer 'Conv2D'; known: 'Activation', 'Dense', 'Flatten', 'InputLayer'"),
     (lambda: metrics.get("auc"), "Unknown metric 'auc'; known: 'acc', 'accuracy', "
      "'binary_accuracy', 'categorical_accuracy', 'sparse_categorical_accuracy'"),
-    (lambda: optimizers.deserialize({"name": "rmsprop"}), "Unknown optimizer 'rmsprop'"),
+    (lambda: optimizers.deserialize({"name": "lion"}), "Unknown optimizer 'lion'"),
 ])
 def test_unknown_names_raise_value_error_naming_kind_name_and_known_names(call, message):
     with pytest.raises(ValueError) as info:
@@ -158,7 +160,8 @@ def test_unknown_names_raise_value_error_naming_kind_name_and_known_names(call, 
 
 
 @pytest.mark.parametrize("call, message", [
-    (lambda: optimizers.get(5), "optimizer must be one of 'adam', 'sgd', a {'name': ..., "
+    (lambda: optimizers.get(5), "optimizer must be one of 'adagrad', 'adam', 'adamax', "
+     "'adamw', 'nadam', 'rmsprop', 'sgd', a {'name': ..., "
      "'config': ...} dict or a scratchnn.optimizers.Optimizer instance; got 5"),
     (lambda: losses.get(1.5), "loss must be one of 'categorical_crossentropy', "),
     (lambda: initializers.get([1]), "initializer must be one of 'glorot_normal'"),
