@@ -210,3 +210,19 @@ def test_saved_with_state_continues_identically(blobs, tmp_path, optimizer):
         m.fit(x, y, epochs=1, batch_size=16, verbose=0)
     for a, b in zip(model.get_weights(), loaded.get_weights()):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("name", list(NON_DEFAULT))
+def test_tutorial_and_cli_build_the_new_optimizers(name):
+    import argparse
+
+    from scratchnn.cli.common import add_network_args, make_optimizer
+    from scratchnn.workflow import tutorial
+
+    opt = tutorial.make_optimizer(name, 0.05)
+    assert type(opt) is type(NON_DEFAULT[name])
+    assert opt.get_config() == {**KERAS_DEFAULTS[name], "learning_rate": 0.05}
+    parser = argparse.ArgumentParser()
+    add_network_args(parser, [8])
+    args = parser.parse_args(["--optimizer", name])
+    assert make_optimizer(args).get_config() == KERAS_DEFAULTS[name]

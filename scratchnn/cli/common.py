@@ -147,11 +147,11 @@ def add_network_args(parser, default_hidden: list[int], hidden_example: str = "1
                              "no hidden layer)")
     parser.add_argument("--activation", default="relu", choices=HIDDEN_ACTIVATIONS,
                         help="activation of the hidden layers")
-    parser.add_argument("--optimizer", default="adam", choices=["adam", "sgd"],
+    parser.add_argument("--optimizer", default="adam", choices=list(DEFAULT_LR),
                         help="optimizer")
     if sgd_options:
         parser.add_argument("--lr", type=positive_float, default=None,
-                            help="learning rate (default: 0.001 for adam, 0.01 for sgd)")
+                            help="learning rate (default: 0.01 for sgd, 0.001 for the others)")
         parser.add_argument("--momentum", type=unit_interval, default=0.0,
                             help="SGD momentum, in [0, 1]")
 
