@@ -151,7 +151,7 @@ def add_network_args(parser, default_hidden: list[int], hidden_example: str = "1
                         help="optimizer")
     if sgd_options:
         parser.add_argument("--lr", type=positive_float, default=None,
-                            help="learning rate (default: 0.01 for sgd, 0.001 for the others)")
+                            help="learning rate (default: 0.001 for adam, 0.01 for sgd)")
         parser.add_argument("--momentum", type=unit_interval, default=0.0,
                             help="SGD momentum, in [0, 1]")
 
