@@ -424,7 +424,9 @@ class Nadam(Optimizer):
 
 # -- the update rules: Keras's op order, one NumPy operation per Keras operation ----------------
 # Arrays (all of one shape) are updated in place; scalars are already cast to their dtype.
-# Each is replaceable by a faster drop-in with bitwise the same results (scratchnn.fastpath).
+# The first four are replaceable by a faster drop-in with bitwise the same results
+# (scratchnn.fastpath); the rest have no fast kernel yet, so they are plain functions (adding
+# ``@fastpath.replaceable`` requires registering a drop-in and its test, see test_fastpath.py).
 
 
 @fastpath.replaceable("sgd_update")
@@ -469,7 +471,6 @@ def adam_update(g: np.ndarray, m: np.ndarray, v: np.ndarray, var: np.ndarray, al
     var[...] = var - (m * alpha) / (np.sqrt(v) + epsilon)
 
 
-@fastpath.replaceable("amsgrad_update")
 def amsgrad_update(g: np.ndarray, m: np.ndarray, v: np.ndarray, v_hat: np.ndarray,
                    var: np.ndarray, alpha, one_minus_beta_1, one_minus_beta_2, epsilon) -> None:
     r"""Adam with AMSGrad: as :func:`adam_update`, but :math:`\hat v \leftarrow \max(\hat v, v)`
@@ -482,14 +483,12 @@ def amsgrad_update(g: np.ndarray, m: np.ndarray, v: np.ndarray, v_hat: np.ndarra
     var[...] = var - (m * alpha) / (np.sqrt(v_hat) + epsilon)
 
 
-@fastpath.replaceable("weight_decay_update")
 def weight_decay_update(var: np.ndarray, weight_decay, lr) -> None:
     r"""Decoupled weight decay, :math:`\theta \leftarrow \theta - (\theta\lambda)\eta`
     (``var`` updated in place)."""
     var[...] = var - var * weight_decay * lr
 
 
-@fastpath.replaceable("rmsprop_update")
 def rmsprop_update(g: np.ndarray, v: np.ndarray, avg: np.ndarray | None, p: np.ndarray | None,
                    var: np.ndarray, lr, rho, one_minus_rho, momentum, epsilon) -> None:
     r"""RMSprop's element-wise step (Keras's order, see :class:`RMSprop`):
@@ -512,7 +511,6 @@ def rmsprop_update(g: np.ndarray, v: np.ndarray, avg: np.ndarray | None, p: np.n
         var[...] = var - increment
 
 
-@fastpath.replaceable("adagrad_update")
 def adagrad_update(g: np.ndarray, acc: np.ndarray, var: np.ndarray, lr, epsilon) -> None:
     r"""Adagrad: :math:`a \leftarrow a + g^2`,
     :math:`\theta \leftarrow \theta - (\eta g)/\sqrt{a + \epsilon}`.  Arrays: same shape;
@@ -521,7 +519,6 @@ def adagrad_update(g: np.ndarray, acc: np.ndarray, var: np.ndarray, lr, epsilon)
     var[...] = var - (lr * g) / np.sqrt(acc + epsilon)
 
 
-@fastpath.replaceable("adamax_update")
 def adamax_update(g: np.ndarray, m: np.ndarray, u: np.ndarray, var: np.ndarray, lr,
                   one_minus_beta_1, beta_2, epsilon, correction) -> None:
     r"""Adamax: :math:`m \leftarrow m + (g-m)(1-\beta_1)`, :math:`u \leftarrow
@@ -532,7 +529,6 @@ def adamax_update(g: np.ndarray, m: np.ndarray, u: np.ndarray, var: np.ndarray, 
     var[...] = var - (lr * m) / (correction * (u + epsilon))
 
 
-@fastpath.replaceable("nadam_update")
 def nadam_update(g: np.ndarray, m: np.ndarray, v: np.ndarray, var: np.ndarray, lr,
                  one_minus_beta_1, one_minus_beta_2, epsilon, schedule) -> None:
     r"""Nadam's element-wise step (see :class:`Nadam`); ``schedule`` is
