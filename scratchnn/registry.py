@@ -21,7 +21,7 @@ the registry's methods.  The rules are the same for every family:
   object whose class (exactly) is registered can be saved by name, so that loading gives back
   the same class;
 * an unknown name raises ``ValueError`` naming the family, the name and the known names
-  (``Unknown optimizer 'adamw'; known: 'adam', 'sgd'``); a value of the wrong kind raises
+  (``Unknown optimizer 'lion'; known: 'adagrad', 'adam', ...``); a value of the wrong kind raises
   ``TypeError``.
 
 A user may register an own class (``OPTIMIZERS.add(MyOptimizer, "my_optimizer")``) to make it

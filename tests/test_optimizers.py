@@ -96,8 +96,8 @@ def test_state_roundtrip_continues_identically():
 
 
 def test_validation():
-    with pytest.raises(ValueError, match="Unknown optimizer 'rmsprop'"):
-        optimizers.get("rmsprop")
+    with pytest.raises(ValueError, match="Unknown optimizer 'lion'"):
+        optimizers.get("lion")
     with pytest.raises(ValueError, match="learning_rate"):
         optimizers.SGD(-1.0)
     with pytest.raises(ValueError, match="beta_1"):

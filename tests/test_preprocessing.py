@@ -114,8 +114,8 @@ def test_make_optimizer_defaults_and_cli_agree():
     assert isinstance(sgd, optimizers.SGD)
     assert (sgd.learning_rate, sgd.momentum, sgd.nesterov) == (0.5, 0.9, True)
     assert tutorial.make_optimizer("sgd").learning_rate == 0.01
-    with pytest.raises(ValueError, match="unknown optimizer 'rmsprop'"):
-        tutorial.make_optimizer("rmsprop")
+    with pytest.raises(ValueError, match="unknown optimizer 'lion'"):
+        tutorial.make_optimizer("lion")
     from scratchnn.cli.common import make_optimizer
     args = argparse.Namespace(optimizer="sgd", lr=None, momentum=0.25, nesterov=False)
     assert make_optimizer(args).get_config() == tutorial.make_optimizer(

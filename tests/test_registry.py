@@ -22,7 +22,8 @@ NAMES = {
     "loss": (losses.LOSSES, ["binary_crossentropy", "categorical_crossentropy", "huber",
                              "kl_divergence", "mean_absolute_error", "mean_squared_error",
                              "sparse_categorical_crossentropy"]),
-    "optimizer": (optimizers.OPTIMIZERS, ["adam", "sgd"]),
+    "optimizer": (optimizers.OPTIMIZERS, ["adagrad", "adam", "adamax", "adamw", "nadam",
+                                          "rmsprop", "sgd"]),
     "initializer": (initializers.INITIALIZERS, [
         "glorot_normal", "glorot_uniform", "he_normal", "he_uniform", "ones", "random_normal",
         "random_uniform", "zeros"]),
@@ -138,7 +139,8 @@ def test_layer_class_names_are_case_insensitive_too():
 
 
 @pytest.mark.parametrize("call, message", [
-    (lambda: optimizers.get("adamw"), "Unknown optimizer 'adamw'; known: 'adam', 'sgd'"),
+    (lambda: optimizers.get("lion"), "Unknown optimizer 'lion'; known: 'adagrad', 'adam', "
+     "'adamax', 'adamw', 'nadam', 'rmsprop', 'sgd'"),
     (lambda: losses.get("hinge"),
      "Unknown loss 'hinge'; known: 'binary_crossentropy', 'categorical_crossentropy', 'huber', "
      "'kl_divergence', 'kld', 'mae', 'mean_absolute_error', 'mean_squared_error', 'mse', "
@@ -152,7 +154,7 @@ def test_layer_class_names_are_case_insensitive_too():
      "Unknown layer 'Conv2D'; known: 'Activation', 'Dense', 'Flatten', 'InputLayer'"),
     (lambda: metrics.get("auc"), "Unknown metric 'auc'; known: 'acc', 'accuracy', "
      "'binary_accuracy', 'categorical_accuracy', 'sparse_categorical_accuracy'"),
-    (lambda: optimizers.deserialize({"name": "rmsprop"}), "Unknown optimizer 'rmsprop'"),
+    (lambda: optimizers.deserialize({"name": "lion"}), "Unknown optimizer 'lion'"),
 ])
 def test_unknown_names_raise_value_error_naming_kind_name_and_known_names(call, message):
     with pytest.raises(ValueError) as info:
@@ -161,7 +163,8 @@ def test_unknown_names_raise_value_error_naming_kind_name_and_known_names(call, 
 
 
 @pytest.mark.parametrize("call, message", [
-    (lambda: optimizers.get(5), "optimizer must be one of 'adam', 'sgd', a {'name': ..., "
+    (lambda: optimizers.get(5), "optimizer must be one of 'adagrad', 'adam', 'adamax', "
+     "'adamw', 'nadam', 'rmsprop', 'sgd', a {'name': ..., "
      "'config': ...} dict or a scratchnn.optimizers.Optimizer instance; got 5"),
     (lambda: losses.get(1.5), "loss must be one of 'binary_crossentropy', "),
     (lambda: initializers.get([1]), "initializer must be one of 'glorot_normal'"),

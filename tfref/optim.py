@@ -1,7 +1,7 @@
 """Keras optimizers equivalent to scratchnn's, and a harness that feeds both the same gradients.
 
-scratchnn's ``SGD`` (plain, momentum, Nesterov) and ``Adam`` follow the update algebra of
-``keras/src/optimizers/sgd.py`` and ``adam.py`` operation by operation (see
+scratchnn's optimizers (``SGD``, ``Adam``, ``AdamW``, ``RMSprop``, ``Adagrad``, ``Adamax``,
+``Nadam``) follow the update algebra of ``keras/src/optimizers/*.py`` operation by operation (see
 :mod:`scratchnn.optimizers`), so in float64 the two agree to the last bit or nearly so; the
 remaining differences come from ``pow``/``sqrt`` implementations (TensorFlow's Eigen kernels vs
 NumPy's libm calls), which may round differently in the last place.
@@ -22,34 +22,35 @@ from scratchnn import optimizers as snn_opt
 from .backend import dtype_name, keras_floatx, require_tf
 from .compare import Diff, compare
 
+#: scratchnn optimizer class -> Keras class name; both take the same keyword arguments, which
+#: are exactly the scratchnn optimizer's ``get_config()``.
+_KERAS_NAMES = {snn_opt.SGD: "SGD", snn_opt.Adam: "Adam", snn_opt.AdamW: "AdamW",
+                snn_opt.RMSprop: "RMSprop", snn_opt.Adagrad: "Adagrad",
+                snn_opt.Adamax: "Adamax", snn_opt.Nadam: "Nadam"}
+
 
 def optimizer(opt: snn_opt.Optimizer | str, dtype=None):
     """A fresh Keras optimizer with the hyperparameters of scratchnn ``opt``.
 
     Parameters
     ----------
-    opt : scratchnn ``SGD`` or ``Adam`` (or 'sgd'/'adam' for the defaults).
+    opt : a scratchnn optimizer of a class in ``_KERAS_NAMES`` (or its registered name for the
+        defaults).
     dtype : dtype of the model it will train; sets the dtype of Keras's learning-rate
         variable (default: ``keras.config.floatx()``).
 
     Returns
     -------
-    ``keras.optimizers.SGD(learning_rate, momentum, nesterov)`` or
-    ``keras.optimizers.Adam(learning_rate, beta_1, beta_2, epsilon)``, with iteration count 0
-    and zero moments whatever the state of ``opt``.
+    The Keras class of the same name built with ``opt.get_config()`` (e.g.
+    ``keras.optimizers.RMSprop(learning_rate, rho, momentum, epsilon, centered)``), with
+    iteration count 0 and fresh slots whatever the state of ``opt``.
     """
     _, keras = require_tf()
     opt = snn_opt.get(opt)
-    kind = type(opt)
-    if kind is snn_opt.SGD:
-        make = lambda: keras.optimizers.SGD(  # noqa: E731
-            learning_rate=opt.learning_rate, momentum=opt.momentum, nesterov=opt.nesterov)
-    elif kind is snn_opt.Adam:
-        make = lambda: keras.optimizers.Adam(  # noqa: E731
-            learning_rate=opt.learning_rate, beta_1=opt.beta_1, beta_2=opt.beta_2,
-            epsilon=opt.epsilon)
-    else:
+    name = _KERAS_NAMES.get(type(opt))
+    if name is None:
         raise ValueError(f"no Keras equivalent known for optimizer {opt!r}")
+    make = lambda: getattr(keras.optimizers, name)(**opt.get_config())  # noqa: E731
     if dtype is None:
         return make()
     with keras_floatx(dtype):

@@ -147,7 +147,7 @@ def add_network_args(parser, default_hidden: list[int], hidden_example: str = "1
                              "no hidden layer)")
     parser.add_argument("--activation", default="relu", choices=HIDDEN_ACTIVATIONS,
                         help="activation of the hidden layers")
-    parser.add_argument("--optimizer", default="adam", choices=["adam", "sgd"],
+    parser.add_argument("--optimizer", default="adam", choices=list(DEFAULT_LR),
                         help="optimizer")
     if sgd_options:
         parser.add_argument("--lr", type=positive_float, default=None,

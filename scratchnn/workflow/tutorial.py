@@ -40,7 +40,8 @@ __all__ = ["MNIST_FEATURES", "MNIST_CLASSES", "DEFAULT_LR", "load_mnist", "strat
 MNIST_FEATURES = 28 * 28
 MNIST_CLASSES = 10
 #: Learning rates used when none is given (Keras's defaults).
-DEFAULT_LR = {"adam": 0.001, "sgd": 0.01}
+DEFAULT_LR = {"adam": 0.001, "sgd": 0.01, "rmsprop": 0.001, "adagrad": 0.001, "adamw": 0.001,
+              "adamax": 0.001, "nadam": 0.001}
 
 
 # --------------------------------------------------------------------------- data
@@ -95,14 +96,15 @@ def build_model(hidden: list[int], activation: str = "relu",
 
 def make_optimizer(name: str, learning_rate: float | None = None, momentum: float = 0.0,
                    nesterov: bool = False) -> optimizers.Optimizer:
-    """``Adam(learning_rate)`` or ``SGD(learning_rate, momentum, nesterov)``; the rate defaults
-    to :data:`DEFAULT_LR` (Keras's)."""
+    """``SGD(learning_rate, momentum, nesterov)``, or the optimizer ``name`` of
+    :data:`DEFAULT_LR` with Keras's defaults but ``learning_rate``; the rate defaults to
+    :data:`DEFAULT_LR` (Keras's)."""
     if name not in DEFAULT_LR:
-        raise ValueError(f"unknown optimizer {name!r}; choose 'adam' or 'sgd'")
+        raise ValueError(f"unknown optimizer {name!r}; choose one of {', '.join(DEFAULT_LR)}")
     lr = DEFAULT_LR[name] if learning_rate is None else learning_rate
-    if name == "adam":
-        return optimizers.Adam(learning_rate=lr)
-    return optimizers.SGD(learning_rate=lr, momentum=momentum, nesterov=nesterov)
+    if name == "sgd":
+        return optimizers.SGD(learning_rate=lr, momentum=momentum, nesterov=nesterov)
+    return optimizers.deserialize({"name": name, "config": {"learning_rate": lr}})
 
 
 def config_grid(hiddens: list[list[int]], optimizer_names: list[str],
