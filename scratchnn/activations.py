@@ -223,6 +223,11 @@ class GELU(Activation):
     :math:`u = c(z + k z^3)`, :math:`c = \sqrt{2/\pi}`, :math:`k = 0.044715`;
     :math:`f'(z) = \tfrac12(1 + t) + \tfrac12 z (1 - t^2)\,c\,(1 + 3k z^2)`.
     The derivative is no function of ``a``, so backward takes ``z`` (``uses_input``).
+
+    ``erfc`` is Python's ``math.erfc`` (NumPy has none), element by element in float64.  A
+    deliberate difference: TensorFlow's CPU ``tf.nn.gelu(approximate=False)`` differs from
+    :math:`z\Phi(z)` by up to about 4e-9 in float64 (``Phi(1)`` = 0.84134474606854295 exactly;
+    TF gives 0.84134474192739), so float64 parity for the exact form holds to about 1e-8 only.
     """
 
     name = "gelu"
@@ -306,6 +311,9 @@ class LeakyReLU(Activation):
     r"""Leaky rectifier: :math:`a = z` for :math:`z > 0`, :math:`a = s z` otherwise; Keras 3's
     default slope :math:`s = 0.2`.  :math:`f'(z) = [a > 0] + s[a \le 0]` (for :math:`s \ge 0`,
     :math:`a > 0 \iff z > 0`; 0 counts as negative, as TF's ``LeakyReluGrad``).
+
+    As in TensorFlow (whose ``LeakyRelu`` takes ``alpha`` as a float32 attribute), :math:`s` is
+    rounded to float32 first, so float64 results equal Keras's (0.2 becomes 0.20000000298...).
     """
 
     name = "leaky_relu"
@@ -314,15 +322,16 @@ class LeakyReLU(Activation):
         if not negative_slope >= 0:
             raise ValueError(f"leaky_relu needs negative_slope >= 0, got {negative_slope}")
         self.negative_slope = float(negative_slope)
+        self._slope = float(np.float32(negative_slope))  # TF's float32 attribute
 
     def get_config(self) -> dict:
         return {"negative_slope": self.negative_slope}
 
     def forward(self, z: np.ndarray) -> np.ndarray:
-        return np.where(z > 0, z, z * self.negative_slope).astype(z.dtype, copy=False)
+        return np.where(z > 0, z, z * self._slope).astype(z.dtype, copy=False)
 
     def backward(self, dout: np.ndarray, a: np.ndarray) -> np.ndarray:
-        return np.where(a > 0, dout, dout * self.negative_slope)
+        return np.where(a > 0, dout, dout * self._slope)
 
 
 class ReLU6(Activation):

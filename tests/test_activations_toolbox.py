@@ -29,6 +29,7 @@ def _points(name: str, seed: int = 0) -> np.ndarray:
 
 SIGMA = lambda z: 1 / (1 + math.exp(-z))  # noqa: E731
 PHI = lambda z: 0.5 * math.erfc(-z / math.sqrt(2))  # noqa: E731
+F32_FIFTH = float(np.float32(0.2))  # TF rounds the slope attribute to float32
 SA = 1.0507009873554804934193349852946 * 1.6732632423543772848170429916717
 
 # (name, z, f(z), f'(z)) from the textbook formulas, written with Python's math module
@@ -43,7 +44,7 @@ HAND = [
     ("softsign", 3.0, 0.75, 1 / 16), ("softsign", -1.0, -0.5, 0.25),
     ("silu", 1.0, SIGMA(1.0), SIGMA(1.0) * (1 + 1 - SIGMA(1.0))),
     ("silu", -800.0, -0.0, 0.0),
-    ("leaky_relu", -2.0, -0.4, 0.2), ("leaky_relu", 3.0, 3.0, 1.0),
+    ("leaky_relu", -2.0, -2 * F32_FIFTH, F32_FIFTH), ("leaky_relu", 3.0, 3.0, 1.0),
     ("relu6", 7.0, 6.0, 0.0), ("relu6", 2.5, 2.5, 1.0), ("relu6", -1.0, 0.0, 0.0),
     ("hard_sigmoid", 1.5, 0.75, 1 / 6), ("hard_sigmoid", 4.0, 1.0, 0.0),
     ("hard_silu", 1.5, 1.125, 0.75 + 0.25), ("hard_silu", -4.0, -0.0, 0.0),
@@ -131,6 +132,7 @@ def test_aliases_and_keras_defaults():
     assert A.gelu.approximate is False  # Keras's 'gelu' string is the exact form
     assert A.leaky_relu.negative_slope == 0.2
     np.testing.assert_array_equal(A.leaky_relu(np.array([-1.0]), negative_slope=0.5), [-0.5])
+    np.testing.assert_array_equal(A.leaky_relu(np.array([-1.0])), [-0.20000000298023224])
     np.testing.assert_allclose(A.elu(np.array([-1.0]), alpha=2.0), [2 * (math.exp(-1) - 1)])
 
 
