@@ -4,7 +4,10 @@ Each activation is a small stateless object with
 
 * ``forward(z) -> a`` — ``z`` and ``a`` have shape (N, units);
 * ``backward(dout, a) -> dz`` — the vector-Jacobian product ``dL/dz`` given ``dL/da = dout``,
-  written in terms of the forward *output* ``a`` only, so a layer caches ``a`` and nothing else.
+  written in terms of the forward *output* ``a`` only, so a layer caches ``a`` and nothing else;
+  an activation whose derivative is no function of ``a`` (SiLU, hard SiLU, mish, GELU) sets
+  ``uses_input = True`` and takes ``backward(dout, a, z)``; layers call :func:`backward`, which
+  passes ``z`` only to those (and only for those do they cache it).
 
 ``backward`` never modifies ``dout``.  Calling an activation object applies ``forward``.
 

@@ -151,7 +151,7 @@ class Flatten(Layer):
 class ActivationLayer(Layer):
     """Applies an activation on its own: ``a = f(x)``; backward ``dx = f'(x) * dout``.
 
-    Caches the output ``a`` (every activation's derivative is written in terms of it).
+    Caches the output ``a`` (and ``x`` too for an activation that ``uses_input``).
     """
 
     def __init__(self, activation, name: str | None = None, input_shape=None):
