@@ -151,13 +151,14 @@ class Flatten(Layer):
 class ActivationLayer(Layer):
     """Applies an activation on its own: ``a = f(x)``; backward ``dx = f'(x) * dout``.
 
-    Caches the output ``a`` (every activation's derivative is written in terms of it).
+    Caches the output ``a`` (and ``x`` too for an activation that ``uses_input``).
     """
 
     def __init__(self, activation, name: str | None = None, input_shape=None):
         super().__init__(name=name, input_shape=input_shape)
         self.activation = activations_module.get(activation)
         self._a = None
+        self._z = None  # cached only for an activation that ``uses_input``
 
     def forward_logits(self, x, training=False):
         """The pre-activation (the identity here); used by the fused softmax-CE path."""
@@ -172,12 +173,13 @@ class ActivationLayer(Layer):
         self._check_input(x)
         a = self.activation.forward(x)
         self._a = a if training else None
+        self._z = x if training and getattr(self.activation, "uses_input", False) else None
         return a
 
     def backward(self, dout, need_input_grad=True):
         if self._a is None:
             raise RuntimeError(f"{self.name}: backward called without forward(training=True)")
-        return self.activation.backward(dout, self._a)
+        return activations_module.backward(self.activation, dout, self._a, self._z)
 
     def get_config(self):
         return {"name": self.name, "activation": activations_module.serialize(self.activation)}
@@ -230,6 +232,7 @@ class Dense(Layer):
         self.bias_initializer = initializers.get(bias_initializer)
         self._x = None
         self._a = None
+        self._z = None
 
     def build(self, input_shape, dtype=None, rng=None):
         super().build(input_shape, dtype, rng)
@@ -276,6 +279,7 @@ class Dense(Layer):
         z = self.forward_logits(x, training)
         a = self.activate(z)
         self._a = a if training else None
+        self._z = z if training and getattr(self.activation, "uses_input", False) else None
         return a
 
     @fastpath.replaceable("Dense.activate")
@@ -287,7 +291,8 @@ class Dense(Layer):
     def backward(self, dout, need_input_grad=True):
         if self._a is None:
             raise RuntimeError(f"{self.name}: backward called without forward(training=True)")
-        return self.backward_logits(self.activation.backward(dout, self._a), need_input_grad)
+        dz = activations_module.backward(self.activation, dout, self._a, self._z)
+        return self.backward_logits(dz, need_input_grad)
 
     def get_config(self):
         return {

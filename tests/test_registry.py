@@ -18,7 +18,10 @@ from scratchnn.registry import Registry
 
 # Written out by hand: the names saved model files use (changing one breaks old files).
 NAMES = {
-    "activation": (activations.ACTIVATIONS, ["linear", "relu", "sigmoid", "softmax", "tanh"]),
+    "activation": (activations.ACTIVATIONS, [
+        "elu", "exponential", "gelu", "hard_sigmoid", "hard_silu", "leaky_relu", "linear",
+        "log_softmax", "mish", "relu", "relu6", "selu", "sigmoid", "silu", "softmax", "softplus",
+        "softsign", "tanh"]),
     "loss": (losses.LOSSES, ["binary_crossentropy", "categorical_crossentropy", "huber",
                              "kl_divergence", "mean_absolute_error", "mean_squared_error",
                              "sparse_categorical_crossentropy"]),
@@ -32,7 +35,9 @@ NAMES = {
                                  "sparse_categorical_accuracy"]),
 }
 ALIASES = {"mse": (losses.LOSSES, "mean_squared_error"), "acc": (metrics.METRICS, "accuracy"),
-           "mae": (losses.LOSSES, "mean_absolute_error"), "kld": (losses.LOSSES, "kl_divergence")}
+           "mae": (losses.LOSSES, "mean_absolute_error"), "kld": (losses.LOSSES, "kl_divergence"),
+           "swish": (activations.ACTIVATIONS, "silu"),
+           "hard_swish": (activations.ACTIVATIONS, "hard_silu")}
 
 CLASS_MODULES = [  # (module, names): get(name) builds a fresh object of a registered class
     (losses, NAMES["loss"][1] + ["mse", "mae", "kld"]),
@@ -145,8 +150,10 @@ def test_layer_class_names_are_case_insensitive_too():
      "Unknown loss 'hinge'; known: 'binary_crossentropy', 'categorical_crossentropy', 'huber', "
      "'kl_divergence', 'kld', 'mae', 'mean_absolute_error', 'mean_squared_error', 'mse', "
      "'sparse_categorical_crossentropy'"),
-    (lambda: activations.get("gelu"),
-     "Unknown activation 'gelu'; known: 'linear', 'relu', 'sigmoid', 'softmax', 'tanh'"),
+    (lambda: activations.get("prelu"),
+     "Unknown activation 'prelu'; known: 'elu', 'exponential', 'gelu', 'hard_sigmoid', "
+     "'hard_silu', 'hard_swish', 'leaky_relu', 'linear', 'log_softmax', 'mish', 'relu', 'relu6', "
+     "'selu', 'sigmoid', 'silu', 'softmax', 'softplus', 'softsign', 'swish', 'tanh'"),
     (lambda: initializers.get("orthogonal"), "Unknown initializer 'orthogonal'; known: "
      "'glorot_normal', 'glorot_uniform', 'he_normal', 'he_uniform', 'ones', 'random_normal', "
      "'random_uniform', 'zeros'"),
@@ -168,7 +175,7 @@ def test_unknown_names_raise_value_error_naming_kind_name_and_known_names(call, 
      "'config': ...} dict or a scratchnn.optimizers.Optimizer instance; got 5"),
     (lambda: losses.get(1.5), "loss must be one of 'binary_crossentropy', "),
     (lambda: initializers.get([1]), "initializer must be one of 'glorot_normal'"),
-    (lambda: activations.get(3), "activation must be one of 'linear', 'relu'"),
+    (lambda: activations.get(3), "activation must be one of 'elu', 'exponential', "),
     (lambda: activations.get(np.tanh), "is a plain function"),
 ])
 def test_values_of_the_wrong_kind_raise_type_error(call, message):

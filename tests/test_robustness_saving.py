@@ -261,7 +261,7 @@ DESCRIPTION_CASES = {
     "units string": (_set(DENSE + ["units"])("4"), "units must be a positive integer, got '4'"),
     "units off by one": (_set(DENSE + ["units"])(5), r"'weight/0' has shape \(6, 4\), expected "
                                                      r"\(6, 5\)"),
-    "unknown activation": (_set(DENSE + ["activation"])("gelu"), "activation is unknown: 'gelu'"),
+    "unknown activation": (_set(DENSE + ["activation"])("prelu"), "activation is unknown: 'prelu'"),
     "activation number": (_set(DENSE + ["activation"])(1), "activation must be a string"),
     "use_bias string": (_set(DENSE + ["use_bias"])("no"), "use_bias must be true or false"),
     "unknown key": (_set(DENSE + ["filters"])(3), r"unknown key\(s\) \['filters'\]"),

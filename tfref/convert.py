@@ -31,7 +31,9 @@ _LOSS_CLASSES = {
     snn_losses.SparseCategoricalCrossentropy: "SparseCategoricalCrossentropy",
     snn_losses.MeanSquaredError: "MeanSquaredError",
 }
-_ACTIVATIONS = ("linear", "relu", "sigmoid", "tanh", "softmax")
+_ACTIVATIONS = ("linear", "relu", "sigmoid", "tanh", "softmax", "elu", "selu", "gelu", "softplus",
+                "softsign", "silu", "leaky_relu", "relu6", "hard_sigmoid", "hard_silu",
+                "exponential", "mish", "log_softmax")
 
 
 def keras_loss(loss, dtype="float32"):
@@ -78,7 +80,7 @@ def _activation_name(activation) -> str:
     """Keras's name for a built-in scratchnn activation; custom ones have no equivalent."""
     name = getattr(activation, "name", None)
     if name in _ACTIVATIONS and type(activation) is type(scratchnn.activations.get(name)):
-        return name
+        return scratchnn.activations.serialize(activation)  # refuses non-default parameters
     raise ValueError(f"custom activation {activation!r} has no Keras equivalent")
 
 

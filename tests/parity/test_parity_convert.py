@@ -125,9 +125,14 @@ def test_unsupported_things_are_refused(tf):
     km = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3), keras.layers.Dropout(0.5)])
     with pytest.raises(ValueError, match="Dropout"):
         tfref.from_keras(km)
-    km = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="elu")])
-    with pytest.raises(ValueError, match="elu"):
+    km = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="celu")])
+    with pytest.raises(ValueError, match="celu"):
         tfref.from_keras(km)
+    non_default = snn.Sequential([snn.layers.Input((2,)),
+                                  snn.layers.Dense(2, activation=snn.activations.ELU(alpha=0.5))])
+    non_default.build()
+    with pytest.raises(ValueError, match="cannot be saved by name"):
+        tfref.to_keras(non_default)
     with pytest.raises(ValueError, match="AMSGrad"):
         tfref.from_keras_optimizer(keras.optimizers.Adam(amsgrad=True))
     with pytest.raises(ValueError, match="no Keras equivalent"):
