@@ -118,6 +118,22 @@ class Optimizer:
         return f"<{type(self).__name__} {self.get_config()} iterations={self.iterations}>"
 
 
+def _set_moment_hyperparameters(opt: Optimizer, beta_1, beta_2, epsilon) -> None:
+    """Check and set the Adam family's decay rates (each in [0, 1)) and epsilon (>= 0).
+
+    epsilon = 0 is allowed (as in Keras); a zero gradient then gives 0/0 = NaN weights, which
+    ``fit`` reports as ``NonFiniteLossError``."""
+    opt.beta_1 = check_real(beta_1, "beta_1", 0.0, 1.0, high_open=True)
+    opt.beta_2 = check_real(beta_2, "beta_2", 0.0, 1.0, high_open=True)
+    opt.epsilon = check_real(epsilon, "epsilon", 0.0)
+
+
+def _moment_config(opt: Optimizer) -> dict:
+    """The Adam family's config: learning rate, beta_1, beta_2, epsilon."""
+    return {"learning_rate": opt.learning_rate, "beta_1": opt.beta_1, "beta_2": opt.beta_2,
+            "epsilon": opt.epsilon}
+
+
 class SGD(Optimizer):
     r"""Stochastic gradient descent, optionally with (Nesterov) momentum.
 
@@ -182,11 +198,7 @@ class Adam(Optimizer):
         super().__init__(learning_rate)
         self.amsgrad = check_bool(amsgrad, "amsgrad")
         self.slot_names = ("m", "v", "v_hat") if self.amsgrad else ("m", "v")
-        self.beta_1 = check_real(beta_1, "beta_1", 0.0, 1.0, high_open=True)
-        self.beta_2 = check_real(beta_2, "beta_2", 0.0, 1.0, high_open=True)
-        # epsilon = 0 is allowed (as in Keras); a zero gradient then gives 0/0 = NaN weights,
-        # which fit reports as NonFiniteLossError.
-        self.epsilon = check_real(epsilon, "epsilon", 0.0)
+        _set_moment_hyperparameters(self, beta_1, beta_2, epsilon)
 
     def update_step(self, gradient, variable, learning_rate, slots):
         dt = variable.dtype.type
@@ -204,8 +216,7 @@ class Adam(Optimizer):
             adam_update(gradient, slots["m"], slots["v"], variable, *scalars)
 
     def get_config(self):
-        config = {"learning_rate": self.learning_rate, "beta_1": self.beta_1,
-                  "beta_2": self.beta_2, "epsilon": self.epsilon}
+        config = _moment_config(self)
         if self.amsgrad:  # only when set: files written before amsgrad existed stay valid
             config["amsgrad"] = True
         return config
@@ -341,9 +352,7 @@ class Adamax(Optimizer):
     def __init__(self, learning_rate: float = 0.001, beta_1: float = 0.9,
                  beta_2: float = 0.999, epsilon: float = 1e-7):
         super().__init__(learning_rate)
-        self.beta_1 = check_real(beta_1, "beta_1", 0.0, 1.0, high_open=True)
-        self.beta_2 = check_real(beta_2, "beta_2", 0.0, 1.0, high_open=True)
-        self.epsilon = check_real(epsilon, "epsilon", 0.0)
+        _set_moment_hyperparameters(self, beta_1, beta_2, epsilon)
 
     def update_step(self, gradient, variable, learning_rate, slots):
         dt = variable.dtype.type
@@ -353,8 +362,7 @@ class Adamax(Optimizer):
                       dt(1 - self.beta_1), dt(self.beta_2), dt(self.epsilon), correction)
 
     def get_config(self):
-        return {"learning_rate": self.learning_rate, "beta_1": self.beta_1,
-                "beta_2": self.beta_2, "epsilon": self.epsilon}
+        return _moment_config(self)
 
 
 class Nadam(Optimizer):
@@ -382,9 +390,7 @@ class Nadam(Optimizer):
     def __init__(self, learning_rate: float = 0.001, beta_1: float = 0.9,
                  beta_2: float = 0.999, epsilon: float = 1e-7):
         super().__init__(learning_rate)
-        self.beta_1 = check_real(beta_1, "beta_1", 0.0, 1.0, high_open=True)
-        self.beta_2 = check_real(beta_2, "beta_2", 0.0, 1.0, high_open=True)
-        self.epsilon = check_real(epsilon, "epsilon", 0.0)
+        _set_moment_hyperparameters(self, beta_1, beta_2, epsilon)
         self._u_product = np.float64(1.0)
 
     def build(self, variables):
@@ -418,8 +424,7 @@ class Nadam(Optimizer):
                      (u_t, u_t_1, u_product_t, u_product_t_1, beta_2_power))
 
     def get_config(self):
-        return {"learning_rate": self.learning_rate, "beta_1": self.beta_1,
-                "beta_2": self.beta_2, "epsilon": self.epsilon}
+        return _moment_config(self)
 
 
 # -- the update rules: Keras's op order, one NumPy operation per Keras operation ----------------

@@ -47,3 +47,21 @@ def targets(loss: str, n: int, k: int, dtype, rng: np.random.Generator) -> np.nd
     if loss == "categorical_crossentropy":
         return np.eye(k, dtype=dtype)[labels]
     return rng.standard_normal((n, k)).astype(dtype)
+
+
+def gradient_sequence(shapes, steps: int, dtype, seed: int = 0) -> list[list[np.ndarray]]:
+    """``steps`` lists of gradients of ``shapes``: a fixed drift plus noise, magnitudes spread
+    over 1e-10..10 per entry, 5% exact zeros, and a dead unit (zero at every step)."""
+    rng = np.random.default_rng(seed)
+    drift = [rng.standard_normal(s) * 0.1 for s in shapes]
+    scale = [10.0 ** rng.uniform(-10, 1, s) for s in shapes]
+    seq = []
+    for _ in range(steps):
+        step = []
+        for d, sc, shape in zip(drift, scale, shapes):
+            g = (rng.standard_normal(shape) + d) * sc
+            g[rng.random(shape) < 0.05] = 0.0
+            step.append(g.astype(dtype))
+        step[0][:, :2] = 0.0  # a dead unit: zero gradient at every step
+        seq.append(step)
+    return seq

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from parity_helpers import gradient_sequence
 
 import scratchnn as snn
 import tfref
@@ -37,19 +38,7 @@ OPTIMIZERS = {
 
 
 def _gradient_sequence(dtype, seed=0):
-    rng = np.random.default_rng(seed)
-    drift = [rng.standard_normal(s) * 0.1 for s in SHAPES]
-    scale = [10.0 ** rng.uniform(-10, 1, s) for s in SHAPES]
-    seq = []
-    for _ in range(STEPS):
-        step = []
-        for d, sc, shape in zip(drift, scale, SHAPES):
-            g = (rng.standard_normal(shape) + d) * sc
-            g[rng.random(shape) < 0.05] = 0.0
-            step.append(g.astype(dtype))
-        step[0][:, :2] = 0.0  # a dead unit: zero gradient at every step
-        seq.append(step)
-    return seq
+    return gradient_sequence(SHAPES, STEPS, dtype, seed)
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
