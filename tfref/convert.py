@@ -114,7 +114,7 @@ def to_keras(model: scratchnn.Sequential, compile: bool | None = None):
                     use_bias=layer.use_bias, name=layer.name, dtype=dtype))
             elif type(layer) is snn_layers.Flatten:
                 kl.append(keras.layers.Flatten(name=layer.name, dtype=dtype))
-            elif type(layer) is snn_layers.ActivationLayer:
+            elif type(layer) is snn_layers.Activation:
                 kl.append(keras.layers.Activation(_activation_name(layer.activation),
                                                   name=layer.name, dtype=dtype))
             else:

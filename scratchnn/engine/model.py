@@ -66,7 +66,9 @@ class Sequential:
         self.name = name
         self._dtype_arg = dtype
         self.dtype: np.dtype | None = None
-        self.layers: list[Layer] = []
+        #: The entries as given (layers, or nested ``Sequential`` models), as Keras lists them.
+        self.layers: list[Layer | Sequential] = []
+        self._leaves: list[Layer] = []  # what computes: nested models expanded
         self._input_shape: tuple[int, ...] | None = None
         self.built = False
         self.optimizer: optimizers_module.Optimizer | None = None
@@ -79,6 +81,7 @@ class Sequential:
         self.stop_training = False
         self.history: callbacks_module.History | None = None
         self._flat_params: np.ndarray | None = None
+        self._packed: list[np.ndarray] = []
         #: Free-form JSON-serializable facts saved with the model (e.g. preprocessing).
         self.metadata: dict = {}
         self._flat_grads: np.ndarray | None = None
@@ -86,10 +89,14 @@ class Sequential:
             self.add(layer)
 
     # -- construction -----------------------------------------------------------------------
-    def add(self, layer: Layer) -> None:
-        """Append a layer (an ``Input`` only as the first entry)."""
-        if not isinstance(layer, Layer):
-            raise TypeError(f"Sequential.add expects a scratchnn layer, got {layer!r}")
+    def add(self, layer: Layer | Sequential) -> None:
+        """Append a layer (an ``Input`` only as the first entry), or a whole ``Sequential``
+        model, which then acts as one layer: its layers run in its place, sharing its weights."""
+        if not isinstance(layer, (Layer, Sequential)):
+            raise TypeError(f"Sequential.add expects a scratchnn layer or Sequential model, "
+                            f"got {layer!r}")
+        if layer is self:
+            raise ValueError("a Sequential model cannot contain itself")
         self.built = False  # rebuilt (keeping existing weights) on next use
         if isinstance(layer, InputLayer):
             if self.layers:
@@ -99,8 +106,19 @@ class Sequential:
         if not self.layers and layer.declared_input_shape is not None:
             self._input_shape = layer.declared_input_shape
         self.layers.append(layer)
+        self._leaves = self._leaf_layers()
         if self.compiled:
-            self.output_head = output_head(layer, self.loss)
+            self.output_head = output_head(self._leaves[-1], self.loss)
+
+    @property
+    def declared_input_shape(self) -> tuple[int, ...] | None:
+        """The per-sample input shape, when declared (as a layer's ``input_shape=``)."""
+        return self._input_shape
+
+    def _leaf_layers(self) -> list[Layer]:
+        """The layers that compute, in order: nested ``Sequential`` models expanded."""
+        return [leaf for entry in self.layers
+                for leaf in (entry._leaf_layers() if isinstance(entry, Sequential) else [entry])]
 
     def build(self, input_shape: tuple[int, ...] | None = None) -> None:
         """Create every layer's parameters for per-sample input shape ``input_shape``.
@@ -123,7 +141,8 @@ class Sequential:
         self.dtype = resolve_dtype(self._dtype_arg)
         rng = global_rng()
         shape = self._input_shape
-        for layer in self.layers:
+        self._leaves = self._leaf_layers()
+        for layer in self._leaves:
             if not layer.built:
                 layer.build(shape, self.dtype, rng)
             elif layer.input_shape != shape or layer.dtype != self.dtype:
@@ -134,14 +153,24 @@ class Sequential:
         self.built = True
 
     def _pack(self) -> None:
-        params = [p for layer in self.layers for p in layer.params.values()]
+        """Make every trainable parameter (and its gradient) a view into one flat buffer."""
+        params = [p for layer in self._leaves for p in layer.params.values()]
         self._flat_params, pviews = perf.pack(params, self.dtype)
         self._flat_grads, gviews = perf.pack([np.zeros_like(p) for p in params], self.dtype)
         it_p, it_g = iter(pviews), iter(gviews)
-        for layer in self.layers:
+        for layer in self._leaves:
             for key in layer.params:
                 layer.params[key] = next(it_p)
                 layer.grads[key] = next(it_g)
+        self._packed = [p for layer in self._leaves for p in layer.params.values()]
+
+    def _ensure_packed(self) -> None:
+        """Repack when a model containing this one (or contained in it) has since packed the
+        shared layers into its own buffer: the values are kept, the buffers become ours."""
+        current = [p for layer in self._leaves for p in layer.params.values()]
+        if len(current) != len(self._packed) or any(
+                a is not b for a, b in zip(current, self._packed)):
+            self._pack()
 
     def _ensure_built(self, x: np.ndarray) -> None:
         if not self.built:
@@ -154,7 +183,14 @@ class Sequential:
     @property
     def output_shape(self) -> tuple:
         self.require_built()
-        return (None,) + tuple(self.layers[-1].output_shape)
+        return (None,) + tuple(self._leaves[-1].output_shape)
+
+    def compute_output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
+        """The per-sample output shape for per-sample ``input_shape`` (as a layer's)."""
+        shape = tuple(input_shape)
+        for layer in self._leaf_layers():
+            shape = layer.compute_output_shape(shape)
+        return shape
 
     def require_built(self) -> None:
         """Build the model now if its input shape is known; else raise ``ValueError``."""
@@ -183,7 +219,7 @@ class Sequential:
         # only now, all three valid: a failed compile() leaves the model as it was
         self.optimizer, self.loss, self._metrics = optimizer, loss, resolved
         self._metric_specs = list(metrics)
-        self.output_head = output_head(self.layers[-1], loss) if self.layers else None
+        self.output_head = output_head(self._leaves[-1], loss) if self._leaves else None
         self.compiled = True
 
     @property
@@ -204,15 +240,24 @@ class Sequential:
     # -- the math: forward, loss, backward --------------------------------------------------
     def _forward(self, x: np.ndarray, training: bool) -> np.ndarray:
         """The model's outputs for x: every layer's forward, first to last."""
-        for layer in self.layers:
+        for layer in self._leaves:
             x = layer.forward(x, training)
         return x
 
     def _loss_and_outputs(self, x, y, training: bool) -> tuple[float, np.ndarray]:
-        """The body's forward, then the head's: ``(batch-mean loss, predictions)``."""
-        for layer in self.layers[:-1]:
+        """The body's forward, then the head's: ``(loss, predictions)``.  The loss is the
+        batch mean of the compiled loss plus every layer's regularization penalty (weights at
+        their current values, activities of this forward pass), which is where Keras adds
+        them (``Trainer.compute_loss``)."""
+        for layer in self._leaves[:-1]:
             x = layer.forward(x, training)
-        return self.output_head.forward(x, y, training)
+        loss, y_pred = self.output_head.forward(x, y, training)
+        return loss + self.regularization_loss(), y_pred
+
+    def regularization_loss(self) -> float:
+        """The sum of the layers' penalties (0.0 without regularizers; see
+        :meth:`scratchnn.layers.Layer.regularization_loss`)."""
+        return sum(layer.regularization_loss() for layer in self._leaves)
 
     def _backward(self, need_input_grad: bool = True) -> np.ndarray | None:
         """The head's backward, then the body's, last to first; returns dL/dx.
@@ -220,7 +265,7 @@ class Sequential:
         With ``need_input_grad=False`` it returns None, stops at the first layer with
         parameters and asks that layer for no input gradient (the layers before it have
         nothing to learn)."""
-        layers, last = self.layers, len(self.layers) - 1
+        layers, last = self._leaves, len(self._leaves) - 1
         stop = 0 if need_input_grad else next(
             (i for i, layer in enumerate(layers) if layer.params), last + 1)
         d = self.output_head.backward(need_input_grad or last > stop)
@@ -232,7 +277,7 @@ class Sequential:
         """The BLAS thread count for batches of ``batch_size`` rows through this model:
         measured once per shape on this machine (:func:`scratchnn.engine.perf.blas_threads_for`).
         """
-        kernels = [p.shape for layer in self.layers for p in layer.params.values() if p.ndim == 2]
+        kernels = [p.shape for layer in self._leaves for p in layer.params.values() if p.ndim == 2]
         return perf.blas_threads_for(batch_size, kernels, self.dtype, self.count_params())
 
     # -- data preparation -------------------------------------------------------------------
@@ -261,7 +306,7 @@ class Sequential:
         if y_arr.ndim == 0:
             raise ValueError(f"{name}y must have one entry per sample, got a scalar")
         check_same_length(x, y_arr, f"{name}x", f"{name}y")
-        y = self.loss.prepare_targets(y_arr, self.layers[-1].output_shape[-1], self.dtype)
+        y = self.loss.prepare_targets(y_arr, self._leaves[-1].output_shape[-1], self.dtype)
         return x, y
 
     # -- one step, for the training loop (scratchnn.engine.training) and the tools ------------
@@ -271,6 +316,7 @@ class Sequential:
 
         Returns ``(loss, y_pred)``: the batch-mean loss and the predictions (N, K), as
         probabilities after a softmax.  :meth:`apply_gradients` then takes the step."""
+        self._ensure_packed()
         loss, y_pred = self._loss_and_outputs(x, y, training=True)
         self._backward(need_input_grad=False)
         return loss, y_pred
@@ -287,10 +333,11 @@ class Sequential:
         """Each compiled metric summed over the batch's samples (divide by N for the mean)."""
         return [float(np.sum(fn(y, y_pred))) for _, fn in self._metrics]
 
-    def compute_loss(self, x: np.ndarray, y: np.ndarray) -> float:
-        """The batch-mean loss on prepared arrays in inference mode, through the same output
-        head as training (no gradients; e.g. for finite differences)."""
-        return self._loss_and_outputs(x, y, training=False)[0]
+    def compute_loss(self, x: np.ndarray, y: np.ndarray, training: bool = False) -> float:
+        """The loss (batch mean + penalties) on prepared arrays, through the same output head
+        as training, in inference mode or with ``training=True`` in training mode (batch
+        statistics, dropout); no gradients, no step.  For finite differences."""
+        return self._loss_and_outputs(x, y, training=check_bool(training, "training"))[0]
 
     # -- training -----------------------------------------------------------------------------
     def train_on_batch(self, x, y) -> float | list[float]:
@@ -316,7 +363,7 @@ class Sequential:
         x, y = self.prepare_data(x, y)
         loss, _ = self._loss_and_outputs(x, y, training=True)
         dx = self._backward(need_input_grad=return_input_grad)
-        grads = [g.copy() for layer in self.layers for g in layer.grads.values()]
+        grads = [g.copy() for layer in self._leaves for g in layer.grads.values()]
         return (loss, grads, dx) if return_input_grad else (loss, grads)
 
     def fit(self, x=None, y=None, batch_size: int | None = 32, epochs: int = 1,
@@ -392,7 +439,7 @@ class Sequential:
         batch_size = check_batch_size(batch_size)
         check_verbose(verbose, auto=0)
         x = self.prepare_inputs(x)
-        out = np.empty((len(x),) + self.layers[-1].output_shape, dtype=self.dtype)
+        out = np.empty((len(x),) + self._leaves[-1].output_shape, dtype=self.dtype)
         lo = 0
         effective_batch = min(batch_size, len(x))
         with perf.blas_limit(self.blas_threads(effective_batch)):
@@ -417,11 +464,24 @@ class Sequential:
     # -- weights --------------------------------------------------------------------------------
     @property
     def weights(self) -> list[np.ndarray]:
-        """Live views of every parameter, in Keras's order (kernel, bias per layer)."""
+        """Live views of every weight in Keras's order: layer by layer, each layer's
+        trainable ones then its non-trainable ones (Dense: kernel, bias; BatchNormalization:
+        gamma, beta, moving_mean, moving_variance)."""
         self.require_built()
-        return [p for layer in self.layers for p in layer.params.values()]
+        return [w for layer in self._leaves for w in layer.weights]
 
-    trainable_weights = weights
+    @property
+    def trainable_weights(self) -> list[np.ndarray]:
+        """The weights the optimizer updates, layer by layer (the order of the gradients
+        :meth:`compute_gradients` returns)."""
+        self.require_built()
+        return [w for layer in self._leaves for w in layer.trainable_weights]
+
+    @property
+    def non_trainable_weights(self) -> list[np.ndarray]:
+        """The weights only training-mode forward passes change (moving statistics)."""
+        self.require_built()
+        return [w for layer in self._leaves for w in layer.non_trainable_weights]
 
     def get_weights(self) -> list[np.ndarray]:
         """Copies of every parameter, in Keras's order and shapes."""
@@ -463,30 +523,35 @@ class Sequential:
         return arrays
 
     def count_params(self) -> int:
+        """Trainable and non-trainable weights together, as Keras counts them."""
         self.require_built()
-        return int(self._flat_params.size)
+        return int(sum(w.size for w in self.weights))
 
     # -- description, saving --------------------------------------------------------------------
     def summary(self, print_fn: Callable[[str], None] | None = None) -> None:
-        """Print a Keras-like table of layers, output shapes and parameter counts."""
+        """Print a Keras-like table of layers (a nested model as one row), output shapes and
+        parameter counts, then the total, trainable and non-trainable counts."""
         self.require_built()
         print_fn = print_fn or print
-        rows = [(f"{layer.name} ({type(layer).__name__.replace('ActivationLayer', 'Activation')})",
-                 str((None,) + tuple(layer.output_shape)), f"{layer.count_params():,}")
-                for layer in self.layers]
+        rows, shape = [], self._input_shape
+        for entry in self.layers:
+            shape = entry.compute_output_shape(shape)
+            kind = type(entry).__name__
+            rows.append((f"{entry.name} ({kind})", str((None,) + tuple(shape)),
+                         f"{entry.count_params():,}"))
         w0 = max(28, *(len(r[0]) + 2 for r in rows))
         w1 = max(26, *(len(r[1]) + 2 for r in rows))
         width = w0 + w1 + 12
-        total = self.count_params()
-        size = total * self.dtype.itemsize
         lines = [f'Model: "{self.name}"', "_" * width,
                  f"{'Layer (type)':<{w0}}{'Output Shape':<{w1}}{'Param #':>10}", "=" * width]
         for i, (a, b, c) in enumerate(rows):
             lines.append(f"{a:<{w0}}{b:<{w1}}{c:>10}")
             lines.append("_" * width if i < len(rows) - 1 else "=" * width)
-        lines += [f"Total params: {total:,} ({_human_bytes(size)})",
-                  f"Trainable params: {total:,} ({_human_bytes(size)})",
-                  "Non-trainable params: 0 (0.00 B)", "_" * width]
+        for label, weights in (("Total", self.weights), ("Trainable", self.trainable_weights),
+                               ("Non-trainable", self.non_trainable_weights)):
+            count = sum(w.size for w in weights)
+            lines.append(f"{label} params: {count:,} ({_human_bytes(count * self.dtype.itemsize)})")
+        lines.append("_" * width)
         for line in lines:
             print_fn(line)
 
@@ -496,7 +561,7 @@ class Sequential:
         ``layers`` as ``[{"class_name", "config"}]``; :meth:`from_config` inverts it."""
         return {"name": self.name, "dtype": None if self.dtype is None else self.dtype.name,
                 "input_shape": None if self._input_shape is None else list(self._input_shape),
-                "layers": [layers_module.serialize(layer) for layer in self.layers]}
+                "layers": [_serialize_entry(entry) for entry in self.layers]}
 
     @classmethod
     def from_config(cls, config: dict) -> Sequential:
@@ -504,7 +569,8 @@ class Sequential:
 
         Not built yet: its weights are created on first use or by ``build()``, with the
         layers' initializers."""
-        layers = [layers_module.deserialize(spec) for spec in config["layers"]]
+        layers = [cls.from_config(spec["config"]) if spec.get("class_name") == "Sequential"
+                  else layers_module.deserialize(spec) for spec in config["layers"]]
         model = cls(layers, name=config.get("name"), dtype=config.get("dtype"))
         if config.get("input_shape") is not None:
             model._input_shape = tuple(int(d) for d in config["input_shape"])
@@ -545,6 +611,13 @@ class Sequential:
 
     def __repr__(self) -> str:
         return f"<Sequential {self.name!r} layers={[layer.name for layer in self.layers]}>"
+
+
+def _serialize_entry(entry: Layer | Sequential) -> dict:
+    """``{"class_name", "config"}`` of a layer, or of a nested ``Sequential`` (Keras's form)."""
+    if isinstance(entry, Sequential):
+        return {"class_name": "Sequential", "config": entry.get_config()}
+    return layers_module.serialize(entry)
 
 
 def _human_bytes(n: int) -> str:
