@@ -1,8 +1,10 @@
 r"""Losses with Keras 3 semantics.  Every loss is the **batch mean** of a per-sample loss.
 
-Protocol: ``forward(y_true, y_pred) -> float`` caches what ``backward`` needs;
-``backward() -> dL/dy_pred`` (same shape as ``y_pred``, already divided by N).  Calling a loss
-object returns ``forward``.  Shapes: N samples, K classes.
+Protocol: ``forward(y_true, y_pred, sample_weight=None) -> float`` caches what ``backward``
+needs; ``backward() -> dL/dy_pred`` (same shape as ``y_pred``, already divided by N).  Calling a
+loss object returns ``forward``.  Each loss writes its per-sample formula
+(:meth:`Loss.sample_losses`) and the gradient of their mean (:meth:`Loss.mean_gradient`); the
+base class reduces, with Keras's sample weighting.  Shapes: N samples, K classes.
 
 Cross-entropy on probabilities (``from_logits=False``) reproduces Keras exactly:
 
@@ -69,6 +71,22 @@ def _check_dense_target(y_true, y_pred: np.ndarray) -> np.ndarray:
     return y_true.astype(y_pred.dtype, copy=False)
 
 
+def _as_sample_weight(sample_weight, y_pred) -> np.ndarray | None:
+    """``sample_weight`` as a finite (N,) array of ``y_pred``'s dtype, or None."""
+    if sample_weight is None:
+        return None
+    w = np.asarray(sample_weight)
+    n = np.shape(y_pred)[0]
+    if w.dtype.kind not in "biuf" or w.shape not in ((n,), (n, 1)):
+        raise ValueError(f"sample_weight must be {n} real numbers (one per sample), got shape "
+                         f"{w.shape} dtype {w.dtype}")
+    w = w.reshape(n).astype(np.asarray(y_pred).dtype if np.asarray(y_pred).dtype.kind == "f"
+                            else np.float64)
+    if not np.isfinite(w).all():
+        raise ValueError("sample_weight contains NaN or infinite values")
+    return w
+
+
 def _check_smoothing(label_smoothing) -> float:
     ls = float(label_smoothing)
     if not 0.0 <= ls <= 1.0:
@@ -77,18 +95,51 @@ def _check_smoothing(label_smoothing) -> float:
 
 
 class Loss:
-    """Base class.  ``name`` is the string alias used in saved models and ``compile``."""
+    r"""Base class.  ``name`` is the string alias used in saved models and ``compile``.
+
+    A subclass writes two formulas: :meth:`sample_losses` (one loss per sample, shape (N,);
+    caches what the gradient needs) and :meth:`mean_gradient` (the gradient of their plain mean
+    with respect to ``y_pred``).  The base class does the reduction, Keras's
+    ``"sum_over_batch_size"``: with per-sample weights :math:`w`,
+
+    .. math:: L = \frac1N \sum_i w_i \ell_i, \qquad
+              \frac{\partial L}{\partial \hat y_i} = w_i \frac{\partial}{\partial
+              \hat y_i}\Big(\frac1N\sum_j \ell_j\Big)
+
+    (divided by N, not by :math:`\sum_i w_i`); without weights, :math:`L` is the plain mean.
+    """
 
     name = "loss"
+    _sample_weight: np.ndarray | None = None
 
-    def forward(self, y_true, y_pred) -> float:
-        raise NotImplementedError
+    def forward(self, y_true, y_pred, sample_weight: np.ndarray | None = None) -> float:
+        """The batch loss (weighted by ``sample_weight`` (N,) when given); caches for
+        :meth:`backward`."""
+        losses = self.sample_losses(y_true, y_pred)
+        self._sample_weight = sample_weight
+        if sample_weight is None:
+            return float(losses.mean())
+        return float(np.sum(losses * sample_weight) / len(losses))
 
     def backward(self) -> np.ndarray:
+        r""":math:`\partial L/\partial \hat y`, same shape as ``y_pred`` (carries the 1/N)."""
+        grad = self.mean_gradient()
+        w = self._sample_weight
+        if w is None:
+            return grad
+        return grad * w.reshape((-1,) + (1,) * (grad.ndim - 1))
+
+    def sample_losses(self, y_true, y_pred) -> np.ndarray:
+        r"""The per-sample losses :math:`\ell_i`, shape (N,)."""
         raise NotImplementedError
 
-    def __call__(self, y_true, y_pred) -> float:
-        return self.forward(y_true, y_pred)
+    def mean_gradient(self) -> np.ndarray:
+        r"""The gradient of :math:`\frac1N\sum_i \ell_i` with respect to ``y_pred``."""
+        raise NotImplementedError
+
+    def __call__(self, y_true, y_pred, sample_weight=None) -> float:
+        """Keras's ``loss_fn(y_true, y_pred, sample_weight=None)``: the batch loss."""
+        return self.forward(y_true, y_pred, _as_sample_weight(sample_weight, y_pred))
 
     def get_config(self) -> dict:
         return {}
@@ -156,7 +207,7 @@ class CategoricalCrossentropy(CrossentropyBase):
             settings["label_smoothing"] = self.label_smoothing
         return settings
 
-    def forward(self, y_true, y_pred) -> float:
+    def sample_losses(self, y_true, y_pred) -> np.ndarray:
         y_pred = _check_pred(y_pred)
         y = _check_dense_target(y_true, y_pred)
         if self.label_smoothing:
@@ -166,15 +217,15 @@ class CategoricalCrossentropy(CrossentropyBase):
         if self.from_logits:
             logp = y_pred - _logsumexp(y_pred)
             self._cache = (y, np.exp(logp), n)
-            return float(-(y * logp).sum(axis=-1).mean())
+            return -(y * logp).sum(axis=-1)
         eps = config.epsilon()
         s = y_pred.sum(axis=-1, keepdims=True)
         q = y_pred / s
         qc = np.clip(q, eps, 1 - eps)
         self._cache = (y, q, qc, s, n)
-        return float(-(y * np.log(qc)).sum(axis=-1).mean())
+        return -(y * np.log(qc)).sum(axis=-1)
 
-    def backward(self) -> np.ndarray:
+    def mean_gradient(self) -> np.ndarray:
         if not self._cache:
             raise RuntimeError("backward called before forward")
         if self.from_logits:
@@ -197,7 +248,7 @@ class SparseCategoricalCrossentropy(CrossentropyBase):
 
     name = "sparse_categorical_crossentropy"
 
-    def forward(self, y_true, y_pred) -> float:
+    def sample_losses(self, y_true, y_pred) -> np.ndarray:
         y_pred = _check_pred(y_pred)
         n, k = y_pred.shape
         labels = as_int_labels(y_true, k, "y_true")
@@ -207,14 +258,14 @@ class SparseCategoricalCrossentropy(CrossentropyBase):
         if self.from_logits:
             logp = y_pred - _logsumexp(y_pred)
             self._cache = (labels, np.exp(logp), n)
-            return float(-logp[rows, labels].mean())
+            return -logp[rows, labels]
         eps = config.epsilon()
         pc = np.clip(y_pred, eps, 1 - eps)
         s = pc.sum(axis=-1)
         self._cache = (labels, y_pred, pc, s, n)
-        return float((np.log(s) - np.log(pc[rows, labels])).mean())
+        return np.log(s) - np.log(pc[rows, labels])
 
-    def backward(self) -> np.ndarray:
+    def mean_gradient(self) -> np.ndarray:
         if not self._cache:
             raise RuntimeError("backward called before forward")
         if self.from_logits:
@@ -243,14 +294,14 @@ class MeanSquaredError(Loss):
 
     name = "mean_squared_error"
 
-    def forward(self, y_true, y_pred) -> float:
+    def sample_losses(self, y_true, y_pred) -> np.ndarray:
         y_pred = _check_pred(y_pred)
         y = _check_dense_target(y_true, y_pred)
         diff = y_pred - y
         self._cache = (diff,)
-        return float((diff * diff).mean(axis=-1).mean())
+        return (diff * diff).mean(axis=-1)
 
-    def backward(self) -> np.ndarray:
+    def mean_gradient(self) -> np.ndarray:
         if not getattr(self, "_cache", None):
             raise RuntimeError("backward called before forward")
         (diff,) = self._cache
@@ -295,7 +346,7 @@ class BinaryCrossentropy(Loss):
     def get_config(self):
         return {"from_logits": self.from_logits, "label_smoothing": self.label_smoothing}
 
-    def forward(self, y_true, y_pred) -> float:
+    def sample_losses(self, y_true, y_pred) -> np.ndarray:
         y_pred = _check_pred(y_pred)
         y = _check_dense_target(y_true, y_pred)
         if self.label_smoothing:
@@ -304,15 +355,15 @@ class BinaryCrossentropy(Loss):
             e = np.exp(-np.abs(y_pred))
             self._cache = (y, y_pred, e)
             bce = np.maximum(y_pred, 0) - y_pred * y + np.log1p(e)
-            return float(bce.mean(axis=-1).mean())
+            return bce.mean(axis=-1)
         eps = config.epsilon()
         pc = np.clip(y_pred, eps, 1 - eps)
         self._cache = (y, y_pred, pc)
         bce = y * np.log(pc)
         bce += (1 - y) * np.log(1 - pc)
-        return float((-bce).mean(axis=-1).mean())
+        return (-bce).mean(axis=-1)
 
-    def backward(self) -> np.ndarray:
+    def mean_gradient(self) -> np.ndarray:
         y, y_pred, c = _require(self._cache)
         if self.from_logits:
             sigmoid = np.where(y_pred >= 0, 1 / (1 + c), c / (1 + c))
@@ -332,13 +383,13 @@ class MeanAbsoluteError(Loss):
 
     name = "mean_absolute_error"
 
-    def forward(self, y_true, y_pred) -> float:
+    def sample_losses(self, y_true, y_pred) -> np.ndarray:
         y_pred = _check_pred(y_pred)
         diff = y_pred - _check_dense_target(y_true, y_pred)
         self._cache = (diff,)
-        return float(np.abs(diff).mean(axis=-1).mean())
+        return np.abs(diff).mean(axis=-1)
 
-    def backward(self) -> np.ndarray:
+    def mean_gradient(self) -> np.ndarray:
         (diff,) = _require(getattr(self, "_cache", ()))
         return np.sign(diff) / diff.size
 
@@ -364,7 +415,7 @@ class Huber(Loss):
     def get_config(self):
         return {"delta": self.delta}
 
-    def forward(self, y_true, y_pred) -> float:
+    def sample_losses(self, y_true, y_pred) -> np.ndarray:
         y_pred = _check_pred(y_pred)
         error = y_pred - _check_dense_target(y_true, y_pred)
         abs_error = np.abs(error)
@@ -374,9 +425,9 @@ class Huber(Loss):
         half = y_pred.dtype.type(0.5)
         quadratic = half * np.square(error)
         linear = delta * abs_error - half * np.square(delta)
-        return float(np.where(inside, quadratic, linear).mean(axis=-1).mean())
+        return np.where(inside, quadratic, linear).mean(axis=-1)
 
-    def backward(self) -> np.ndarray:
+    def mean_gradient(self) -> np.ndarray:
         error, inside, delta = _require(self._cache)
         return np.where(inside, error, delta * np.sign(error)) / error.size
 
@@ -393,15 +444,15 @@ class KLDivergence(Loss):
 
     name = "kl_divergence"
 
-    def forward(self, y_true, y_pred) -> float:
+    def sample_losses(self, y_true, y_pred) -> np.ndarray:
         y_pred = _check_pred(y_pred)
         eps = config.epsilon()
         y = np.clip(_check_dense_target(y_true, y_pred), eps, 1)
         pc = np.clip(y_pred, eps, 1)
         self._cache = (y, y_pred, pc)
-        return float((y * np.log(y / pc)).sum(axis=-1).mean())
+        return (y * np.log(y / pc)).sum(axis=-1)
 
-    def backward(self) -> np.ndarray:
+    def mean_gradient(self) -> np.ndarray:
         y, y_pred, pc = _require(getattr(self, "_cache", ()))
         mask = (y_pred >= config.epsilon()) & (y_pred <= 1)
         return np.where(mask, -y / pc, 0).astype(y_pred.dtype, copy=False) / len(y_pred)
@@ -457,12 +508,15 @@ class SoftmaxCrossEntropy:
     def __init__(self, crossentropy: CrossentropyBase):
         self.crossentropy = crossentropy.with_logits()
 
-    def forward(self, y_true, logits: np.ndarray) -> float:
-        """The batch-mean cross-entropy of ``softmax(logits)`` against ``y_true``."""
-        return self.crossentropy.forward(y_true, logits)
+    def forward(self, y_true, logits: np.ndarray, sample_weight: np.ndarray | None = None
+                ) -> float:
+        """The batch-mean cross-entropy of ``softmax(logits)`` against ``y_true`` (weighted as
+        :meth:`Loss.forward` when ``sample_weight`` is given)."""
+        return self.crossentropy.forward(y_true, logits, sample_weight)
 
     def backward(self) -> np.ndarray:
-        """:math:`\\partial L/\\partial z = (p - y)/N`, shape (N, K)."""
+        """:math:`\\partial L/\\partial z = (p - y)/N` (rows times :math:`w_i` when
+        weighted), shape (N, K)."""
         return self.crossentropy.backward()
 
     def __repr__(self) -> str:

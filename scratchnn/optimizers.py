@@ -37,6 +37,8 @@ class Optimizer:
 
     name = "optimizer"
     slot_names: tuple[str, ...] = ()
+    #: True when a step needs each variable separately (per-variable gradient norms).
+    needs_per_variable_gradients = False
 
     def __init__(self, learning_rate: float = 0.001):
         self.learning_rate = learning_rate

@@ -42,7 +42,7 @@ def test_references_exist():
                                for a in activations.ACTIVATIONS.entries().values()],
      ("forward", "backward")),
     ("scratchnn/losses", [c.__name__ for c in losses.LOSSES.entries().values()],
-     ("forward", "backward")),
+     ("sample_losses", "mean_gradient")),
     ("scratchnn/optimizers", [c.__name__ for c in optimizers.OPTIMIZERS.entries().values()],
      ("update_step",)),
 ])

@@ -164,7 +164,7 @@ BAD_FIT_ARGUMENTS = [
     ({"validation_split": -0.1}, ValueError, "validation_split"),
     ({"validation_split": float("nan")}, ValueError, "validation_split"),
     ({"validation_data": X}, ValueError, "validation_data"),
-    ({"validation_data": (X, Y, Y)}, ValueError, "validation_data"),
+    ({"validation_data": (X, Y, Y, Y)}, ValueError, "validation_data"),  # (x, y, w) is valid
     ({"shuffle": "yes"}, TypeError, "shuffle"),
     ({"shuffle": 1}, TypeError, "shuffle"),
     ({"seed": -1}, ValueError, "seed"),

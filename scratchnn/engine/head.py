@@ -40,10 +40,12 @@ class LossHead:
         self.layer = layer
         self.loss = loss
 
-    def forward(self, h: np.ndarray, y: np.ndarray, training: bool) -> tuple[float, np.ndarray]:
-        """``(L, y_pred)``: the batch-mean loss and the layer's output (N, K) for input h."""
+    def forward(self, h: np.ndarray, y: np.ndarray, training: bool,
+                sample_weight: np.ndarray | None = None) -> tuple[float, np.ndarray]:
+        """``(L, y_pred)``: the batch loss (weighted by ``sample_weight`` (N,) when given) and
+        the layer's output (N, K) for input h."""
         y_pred = self.layer.forward(h, training)
-        return self.loss.forward(y, y_pred), y_pred
+        return self.loss.forward(y, y_pred, sample_weight), y_pred
 
     def backward(self, need_input_grad: bool = True) -> np.ndarray | None:
         """:math:`\\partial L/\\partial h` (None with ``need_input_grad=False``)."""
@@ -57,10 +59,12 @@ class SoftmaxCrossEntropyHead:
         self.layer = layer
         self.loss = SoftmaxCrossEntropy(loss)
 
-    def forward(self, h: np.ndarray, y: np.ndarray, training: bool) -> tuple[float, np.ndarray]:
-        """``(L, p)``: the loss computed from the logits z (N, K), and p = softmax(z)."""
+    def forward(self, h: np.ndarray, y: np.ndarray, training: bool,
+                sample_weight: np.ndarray | None = None) -> tuple[float, np.ndarray]:
+        """``(L, p)``: the loss computed from the logits z (N, K) (weighted by
+        ``sample_weight`` when given), and p = softmax(z)."""
         z = self.layer.forward_logits(h, training)
-        loss = self.loss.forward(y, z)
+        loss = self.loss.forward(y, z, sample_weight)
         return loss, self.layer.activation.forward(z)
 
     def backward(self, need_input_grad: bool = True) -> np.ndarray | None:
@@ -73,5 +77,7 @@ def output_head(last: Layer, loss: Loss) -> LossHead | SoftmaxCrossEntropyHead:
     """The head for a model ending in ``last`` compiled with ``loss``."""
     fuses = (isinstance(loss, CrossentropyBase) and not loss.from_logits
              and isinstance(getattr(last, "activation", None), Softmax)
-             and hasattr(last, "forward_logits"))
+             and hasattr(last, "forward_logits")
+             # an activity penalty is computed on the layer's output: keep the layer whole
+             and getattr(last, "activity_regularizer", None) is None)
     return SoftmaxCrossEntropyHead(last, loss) if fuses else LossHead(last, loss)

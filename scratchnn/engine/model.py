@@ -37,6 +37,7 @@ from scratchnn.config import resolve_dtype
 from scratchnn.engine import callbacks as callbacks_module
 from scratchnn.engine import perf, saving, training
 from scratchnn.engine.head import LossHead, SoftmaxCrossEntropyHead, output_head
+from scratchnn.engine.sample_weights import prepare_sample_weight
 from scratchnn.engine.training import NonFiniteLossError, TrainStep
 from scratchnn.layers import InputLayer, Layer
 from scratchnn.seeding import global_rng
@@ -77,6 +78,8 @@ class Sequential:
         self.output_head: LossHead | SoftmaxCrossEntropyHead | None = None
         self._metrics: list[tuple[str, Callable]] = []
         self._metric_specs: list = []
+        self._weighted_metric_specs: list = []
+        self._weighted: list[bool] = []
         self.compiled = False
         self.stop_training = False
         self.history: callbacks_module.History | None = None
@@ -201,24 +204,29 @@ class Sequential:
                              "declare an Input, or call fit/predict on data first")
 
     # -- compile ------------------------------------------------------------------------------
-    def compile(self, optimizer="adam", loss=None, metrics: Sequence | None = None) -> None:
-        """Choose the optimizer ('adam', 'sgd' or an instance), the loss (name or instance) and
-        the metrics (e.g. ``["accuracy"]``); choose the output head for that loss once."""
+    def compile(self, optimizer="adam", loss=None, metrics: Sequence | None = None,
+                weighted_metrics: Sequence | None = None) -> None:
+        """Choose the optimizer ('adam', 'sgd', 'rmsprop', ... or an instance), the loss (name
+        or instance) and the metrics (e.g. ``["accuracy"]``); choose the output head for that
+        loss once.  ``weighted_metrics`` are weighted by ``fit``/``evaluate``'s
+        ``sample_weight``/``class_weight`` (plain ``metrics`` are not, as in Keras 3); one whose
+        name a plain metric already has is logged as ``weighted_<name>``."""
         if loss is None:
             raise ValueError("compile() needs a loss, e.g. loss='categorical_crossentropy'")
-        if metrics is None:
-            metrics = []
-        if isinstance(metrics, (str, Callable)):
-            metrics = [metrics]
-        if not isinstance(metrics, (list, tuple)):
-            raise TypeError(f"metrics must be a list of metric names or functions, got "
-                            f"{type(metrics).__name__}")
+        metrics = _metric_list(metrics, "metrics")
+        weighted_metrics = _metric_list(weighted_metrics, "weighted_metrics")
         optimizer = optimizers_module.get(optimizer)
         loss = losses_module.get(loss)
         resolved = [metrics_module.get(m, loss.name) for m in metrics]
+        names = {name for name, _ in resolved}
+        for m in weighted_metrics:
+            name, fn = metrics_module.get(m, loss.name)
+            resolved.append((f"weighted_{name}" if name in names else name, fn))
         # only now, all three valid: a failed compile() leaves the model as it was
         self.optimizer, self.loss, self._metrics = optimizer, loss, resolved
+        self._weighted = [False] * len(metrics) + [True] * len(weighted_metrics)
         self._metric_specs = list(metrics)
+        self._weighted_metric_specs = list(weighted_metrics)
         self.output_head = output_head(self._leaves[-1], loss) if self._leaves else None
         self.compiled = True
 
@@ -244,14 +252,15 @@ class Sequential:
             x = layer.forward(x, training)
         return x
 
-    def _loss_and_outputs(self, x, y, training: bool) -> tuple[float, np.ndarray]:
+    def _loss_and_outputs(self, x, y, training: bool, sample_weight: np.ndarray | None = None
+                          ) -> tuple[float, np.ndarray]:
         """The body's forward, then the head's: ``(loss, predictions)``.  The loss is the
         batch mean of the compiled loss plus every layer's regularization penalty (weights at
         their current values, activities of this forward pass), which is where Keras adds
         them (``Trainer.compute_loss``)."""
         for layer in self._leaves[:-1]:
             x = layer.forward(x, training)
-        loss, y_pred = self.output_head.forward(x, y, training)
+        loss, y_pred = self.output_head.forward(x, y, training, sample_weight)
         return loss + self.regularization_loss(), y_pred
 
     def regularization_loss(self) -> float:
@@ -310,28 +319,51 @@ class Sequential:
         return x, y
 
     # -- one step, for the training loop (scratchnn.engine.training) and the tools ------------
-    def forward_backward(self, x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+    def forward_backward(self, x: np.ndarray, y: np.ndarray,
+                         sample_weight: np.ndarray | None = None) -> tuple[float, np.ndarray]:
         """One forward and one backward pass in training mode on prepared arrays (see
         :meth:`prepare_data`): fills every layer's gradients, changes no parameter.
 
         Returns ``(loss, y_pred)``: the batch-mean loss and the predictions (N, K), as
         probabilities after a softmax.  :meth:`apply_gradients` then takes the step."""
         self._ensure_packed()
-        loss, y_pred = self._loss_and_outputs(x, y, training=True)
+        loss, y_pred = self._loss_and_outputs(x, y, True, sample_weight)
         self._backward(need_input_grad=False)
         return loss, y_pred
 
     def apply_gradients(self) -> None:
         """One optimizer step with the gradients of the last :meth:`forward_backward`."""
-        self.optimizer.apply([self._flat_grads], [self._flat_params])
+        self.optimizer.apply(*self._optimizer_variables())
+
+    def _optimizer_variables(self) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """``(gradients, variables)`` as the optimizer takes them: the one flat buffer each
+        (element-wise updates give the same numbers on it as per variable, in one NumPy call),
+        or, for an optimizer whose step needs each variable's own norm (``clipnorm``,
+        ``global_clipnorm``), one view per trainable weight, as Keras passes them."""
+        if self.optimizer.needs_per_variable_gradients:
+            return ([g for layer in self._leaves for g in layer.grads.values()],
+                    [w for layer in self._leaves for w in layer.trainable_weights])
+        return [self._flat_grads], [self._flat_params]
 
     def weights_finite(self) -> bool:
         """True when every parameter is finite (:func:`scratchnn.engine.training.params_finite`)."""
         return training.params_finite(self._flat_params)
 
-    def metric_sums(self, y: np.ndarray, y_pred: np.ndarray) -> list[float]:
-        """Each compiled metric summed over the batch's samples (divide by N for the mean)."""
-        return [float(np.sum(fn(y, y_pred))) for _, fn in self._metrics]
+    def metric_sums(self, y: np.ndarray, y_pred: np.ndarray,
+                    sample_weight: np.ndarray | None = None) -> list[float]:
+        """Each compiled metric summed over the batch's samples, :math:`\\sum_i m_i`, or for a
+        weighted metric given weights :math:`\\sum_i w_i m_i`; divide by
+        :meth:`metric_counts` for the means."""
+        return [float(np.sum(fn(y, y_pred) * sample_weight) if weighted
+                      and sample_weight is not None else np.sum(fn(y, y_pred)))
+                for (_, fn), weighted in zip(self._metrics, self._weighted)]
+
+    def metric_counts(self, n: int, sample_weight: np.ndarray | None = None) -> list[float]:
+        """The denominators of the metric means for a batch of ``n`` samples: ``n``, or
+        :math:`\\sum_i w_i` for a weighted metric given weights (Keras's ``Mean`` state)."""
+        total = None if sample_weight is None else float(np.sum(sample_weight))
+        return [total if weighted and total is not None else float(n)
+                for weighted in self._weighted]
 
     def compute_loss(self, x: np.ndarray, y: np.ndarray, training: bool = False) -> float:
         """The loss (batch mean + penalties) on prepared arrays, through the same output head
@@ -340,16 +372,19 @@ class Sequential:
         return self._loss_and_outputs(x, y, training=check_bool(training, "training"))[0]
 
     # -- training -----------------------------------------------------------------------------
-    def train_on_batch(self, x, y) -> float | list[float]:
+    def train_on_batch(self, x, y, sample_weight=None, class_weight=None
+                       ) -> float | list[float]:
         """One optimizer step on one batch; returns [loss, *metrics] for that batch.
 
         Unlike ``fit`` (and like Keras) it does not stop on non-finite values: a NaN or
         infinite loss is returned as is, for the caller to act on (``lr_finder`` does)."""
         self.require_compiled("train_on_batch")
         x, y = self.prepare_data(x, y)
-        loss, y_pred = self.forward_backward(x, y)
+        w = prepare_sample_weight(sample_weight, class_weight, y, self.dtype)
+        loss, y_pred = self.forward_backward(x, y, w)
         self.apply_gradients()
-        values = [loss] + [v / len(x) for v in self.metric_sums(y, y_pred)]
+        values = [loss] + [s / c if c else 0.0 for s, c in zip(
+            self.metric_sums(y, y_pred, w), self.metric_counts(len(x), w))]
         return values if len(values) > 1 else values[0]
 
     def compute_gradients(self, x, y, return_input_grad: bool = False):
@@ -369,20 +404,25 @@ class Sequential:
     def fit(self, x=None, y=None, batch_size: int | None = 32, epochs: int = 1,
             verbose: int | str = "auto", callbacks: list | None = None,
             validation_split: float = 0.0, validation_data=None, shuffle: bool = True,
-            initial_epoch: int = 0, seed: int | None = None) -> callbacks_module.History:
+            class_weight: dict | None = None, sample_weight=None, initial_epoch: int = 0,
+            seed: int | None = None) -> callbacks_module.History:
         """Train for ``epochs`` epochs of mini-batch gradient descent; return a ``History``.
 
         As in Keras: ``validation_split`` holds out the *last* fraction of the samples (before
         shuffling); the samples are reshuffled every epoch when ``shuffle`` (with the global
         generator, or ``seed``); the last batch may be smaller; the logged ``loss`` is the
         sample-weighted mean of the batch losses over the epoch.  Epochs run from
-        ``initial_epoch`` to ``epochs - 1``.  Raises :class:`NonFiniteLossError` when the
+        ``initial_epoch`` to ``epochs - 1``.  ``sample_weight`` (one weight per sample) or
+        ``class_weight`` (``{class: weight}``) weight the loss and the ``weighted_metrics``
+        (see :mod:`scratchnn.engine.sample_weights`); ``validation_data`` may be
+        ``(x, y, sample_weight)``.  Raises :class:`NonFiniteLossError` when the
         loss or a weight becomes NaN or infinite (``TerminateOnNaN`` stops quietly instead).
         The loop itself is :meth:`fit_steps`.
         """
         for _ in self.fit_steps(x, y, batch_size=batch_size, epochs=epochs, verbose=verbose,
                                 callbacks=callbacks, validation_split=validation_split,
                                 validation_data=validation_data, shuffle=shuffle,
+                                class_weight=class_weight, sample_weight=sample_weight,
                                 initial_epoch=initial_epoch, seed=seed):
             pass
         return self.history
@@ -390,7 +430,8 @@ class Sequential:
     def fit_steps(self, x=None, y=None, batch_size: int | None = 32, epochs: int = 1,
                   verbose: int | str = "auto", callbacks: list | None = None,
                   validation_split: float = 0.0, validation_data=None, shuffle: bool = True,
-                  initial_epoch: int = 0, seed: int | None = None) -> Iterator[TrainStep]:
+                  class_weight: dict | None = None, sample_weight=None, initial_epoch: int = 0,
+                  seed: int | None = None) -> Iterator[TrainStep]:
         """``fit`` one optimizer step at a time: checks the arguments and prepares the data at
         once, then returns a generator that runs ``fit``'s loop (callbacks included) and yields
         a :class:`scratchnn.engine.training.TrainStep` ``(epoch, batch, logs)`` after each step's
@@ -399,35 +440,44 @@ class Sequential:
                                   verbose=verbose, callbacks=callbacks,
                                   validation_split=validation_split,
                                   validation_data=validation_data, shuffle=shuffle,
+                                  class_weight=class_weight, sample_weight=sample_weight,
                                   initial_epoch=initial_epoch, seed=seed)
 
     # -- inference ----------------------------------------------------------------------------
-    def loss_and_metrics(self, x: np.ndarray, y: np.ndarray, batch_size: int) -> list[float]:
-        """``[loss, *metrics]``: sample-weighted means over batches of prepared arrays (see
-        :meth:`prepare_data`), in inference mode, under the caller's thread policy."""
+    def loss_and_metrics(self, x: np.ndarray, y: np.ndarray, batch_size: int,
+                         sample_weight: np.ndarray | None = None) -> list[float]:
+        """``[loss, *metrics]``: batch-size-weighted means over batches of prepared arrays (see
+        :meth:`prepare_data`), in inference mode, under the caller's thread policy; with
+        per-sample weights, as :meth:`fit` weights them."""
         mean = training.EpochMean(self.metrics_names[1:])
-        for xb, yb in training.BatchIterator((x, y), batch_size)():
-            loss, y_pred = self._loss_and_outputs(xb, yb, training=False)
-            mean.add(loss, self.metric_sums(yb, y_pred), len(xb))
+        arrays = (x, y) if sample_weight is None else (x, y, sample_weight)
+        for xb, yb, *wb in training.BatchIterator(arrays, batch_size)():
+            w = wb[0] if wb else None
+            loss, y_pred = self._loss_and_outputs(xb, yb, False, w)
+            mean.add(loss, self.metric_sums(yb, y_pred, w), len(xb),
+                     self.metric_counts(len(xb), w))
         return mean.values()
 
     def evaluate(self, x=None, y=None, batch_size: int | None = 32, verbose: int | str = "auto",
-                 return_dict: bool = False):
+                 sample_weight=None, return_dict: bool = False):
         """Loss and metrics on (x, y): ``[loss, accuracy]`` (a float when there are no metrics).
 
-        The loss is the sample-weighted mean over batches, i.e. the mean over all samples.
+        The loss is the batch-size-weighted mean over batches, i.e. the mean over all samples
+        (with ``sample_weight``: Keras's weighted loss, see :meth:`fit`).
         """
         self.require_compiled("evaluate")
         batch_size = check_batch_size(batch_size)
         verbose = check_verbose(verbose, auto=1 if sys.stdout.isatty() else 0)
         return_dict = check_bool(return_dict, "return_dict")
         x, y = self.prepare_data(x, y)
-        return self._evaluate_prepared(x, y, batch_size, verbose, return_dict)
+        w = prepare_sample_weight(sample_weight, None, y, self.dtype)
+        return self._evaluate_prepared(x, y, batch_size, verbose, return_dict, w)
 
-    def _evaluate_prepared(self, x, y, batch_size: int, verbose: int, return_dict: bool):
+    def _evaluate_prepared(self, x, y, batch_size: int, verbose: int, return_dict: bool,
+                           sample_weight: np.ndarray | None = None):
         effective_batch = min(batch_size, len(x))
         with perf.blas_limit(self.blas_threads(effective_batch)):
-            values = self.loss_and_metrics(x, y, batch_size)
+            values = self.loss_and_metrics(x, y, batch_size, sample_weight)
         if verbose:
             print(" - ".join(f"{k}: {v:.4f}" for k, v in zip(self.metrics_names, values)))
         if return_dict:
@@ -452,11 +502,12 @@ class Sequential:
         x = self.prepare_inputs(x)
         return self._forward(x, training=False)
 
-    def test_on_batch(self, x, y):
+    def test_on_batch(self, x, y, sample_weight=None):
         """Loss and metrics on one batch (no update), as ``evaluate`` returns them."""
         self.require_compiled("test_on_batch")
         x, y = self.prepare_data(x, y)
-        return self._evaluate_prepared(x, y, len(x), verbose=0, return_dict=False)
+        w = prepare_sample_weight(sample_weight, None, y, self.dtype)
+        return self._evaluate_prepared(x, y, len(x), 0, False, w)
 
     def __call__(self, x, training: bool = False) -> np.ndarray:
         return self._forward(self.prepare_inputs(x), training)
@@ -595,7 +646,7 @@ class Sequential:
     def set_optimizer_state(self, state: dict[str, np.ndarray]) -> None:
         """Restore ``optimizer.get_state()`` (step count and slots) for these parameters."""
         self.require_compiled("set_optimizer_state")
-        self.optimizer.set_state(state, [self._flat_params])
+        self.optimizer.set_state(state, self._optimizer_variables()[1])
 
     def save(self, filepath) -> None:
         """Save architecture, weights, compile settings and optimizer state (see saving)."""
@@ -611,6 +662,18 @@ class Sequential:
 
     def __repr__(self) -> str:
         return f"<Sequential {self.name!r} layers={[layer.name for layer in self.layers]}>"
+
+
+def _metric_list(metrics, argument: str) -> list:
+    """``compile``'s ``metrics``/``weighted_metrics`` as a list (None -> [])."""
+    if metrics is None:
+        return []
+    if isinstance(metrics, (str, Callable)):
+        return [metrics]
+    if not isinstance(metrics, (list, tuple)):
+        raise TypeError(f"{argument} must be a list of metric names or functions, got "
+                        f"{type(metrics).__name__}")
+    return list(metrics)
 
 
 def _serialize_entry(entry: Layer | Sequential) -> dict:

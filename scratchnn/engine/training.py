@@ -31,6 +31,7 @@ them.
 
 The loop uses only the model's public surface: ``require_compiled``, ``prepare_data``,
 ``forward_backward``, ``apply_gradients``, ``weights_finite``, ``metric_sums``,
+``metric_counts``,
 ``metrics_names``, ``loss_and_metrics``, ``blas_threads``, ``history`` and ``stop_training``.
 """
 
@@ -53,6 +54,7 @@ from scratchnn.arguments import (
 )
 from scratchnn.engine import callbacks as callbacks_module
 from scratchnn.engine import perf
+from scratchnn.engine.sample_weights import prepare_sample_weight
 from scratchnn.seeding import rng_from
 
 
@@ -123,22 +125,25 @@ class EpochMean:
     def __init__(self, metric_names: Sequence[str]):
         self.metric_names = list(metric_names)
         self.loss_sum, self.metric_sums, self.seen = 0.0, [0.0] * len(self.metric_names), 0
+        self.metric_counts = [0.0] * len(self.metric_names)
 
-    def add(self, loss: float, metric_sums: Sequence[float], n: int) -> None:
+    def add(self, loss: float, metric_sums: Sequence[float], n: int,
+            metric_counts: Sequence[float] | None = None) -> None:
+        """Add a batch of ``n`` samples; ``metric_counts`` are the metrics' denominators for it
+        (default ``n`` each; the weight sum for a weighted metric)."""
         self.seen += n
         self.loss_sum += loss * n
         for i, v in enumerate(metric_sums):
             self.metric_sums[i] += v
+            self.metric_counts[i] += n if metric_counts is None else metric_counts[i]
 
     def values(self) -> list[float]:
-        """``[loss, *metrics]``."""
-        return [self.loss_sum / self.seen] + [s / self.seen for s in self.metric_sums]
+        """``[loss, *metrics]`` (a metric with zero total weight is 0, as Keras's ``Mean``)."""
+        return [self.loss_sum / self.seen] + [s / c if c else 0.0 for s, c in
+                                              zip(self.metric_sums, self.metric_counts)]
 
     def logs(self) -> dict[str, float]:
-        logs = {"loss": self.loss_sum / self.seen}
-        for name, s in zip(self.metric_names, self.metric_sums):
-            logs[name] = s / self.seen
-        return logs
+        return dict(zip(["loss"] + self.metric_names, self.values()))
 
 
 def params_finite(flat: np.ndarray) -> bool:
@@ -157,29 +162,36 @@ def params_finite(flat: np.ndarray) -> bool:
     return bool(np.isfinite(flat).all())
 
 
-def split_validation(model, x, y, validation_split: float, validation_data):
-    """``(x, y, val)``: ``val`` is ``validation_data`` prepared, or the last
-    ``validation_split`` fraction of ``(x, y)`` (split off before any shuffling), or None."""
+def split_validation(model, data: tuple, validation_split: float, validation_data
+                     ) -> tuple[tuple, tuple | None]:
+    """``(train, val)``: ``data`` is the prepared ``(x, y)`` or ``(x, y, sample_weight)``;
+    ``val`` is ``validation_data`` (``(x, y)`` or ``(x, y, sample_weight)``) prepared, or the
+    last ``validation_split`` fraction of ``data`` (split off before any shuffling), or None."""
     if validation_data is not None:
-        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
-            raise ValueError(f"validation_data must be a tuple (x_val, y_val), got "
-                             f"{type(validation_data).__name__}"
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
+            raise ValueError(f"validation_data must be a tuple (x_val, y_val) or (x_val, y_val, "
+                             f"val_sample_weight), got {type(validation_data).__name__}"
                              + (f" of length {len(validation_data)}"
                                 if isinstance(validation_data, (tuple, list)) else ""))
-        return x, y, model.prepare_data(*validation_data, name="val_")
+        val = model.prepare_data(*validation_data[:2], name="val_")
+        if len(validation_data) == 3 and validation_data[2] is not None:
+            val += (prepare_sample_weight(validation_data[2], None, val[1], model.dtype, "val_"),)
+        return data, val
     if validation_split == 0:
-        return x, y, None
-    split_at = int(math.floor(len(x) * (1.0 - validation_split)))
-    if split_at == 0 or split_at == len(x):
+        return data, None
+    n = len(data[0])
+    split_at = int(math.floor(n * (1.0 - validation_split)))
+    if split_at == 0 or split_at == n:
         raise ValueError(f"validation_split={validation_split} leaves an empty training "
-                         f"or validation set for {len(x)} samples")
-    return x[:split_at], y[:split_at], (x[split_at:], y[split_at:])
+                         f"or validation set for {n} samples")
+    return tuple(a[:split_at] for a in data), tuple(a[split_at:] for a in data)
 
 
 def fit_steps(model, x=None, y=None, *, batch_size: int | None = 32, epochs: int = 1,
               verbose: int | str = "auto", callbacks: list | None = None,
               validation_split: float = 0.0, validation_data=None, shuffle: bool = True,
-              initial_epoch: int = 0, seed: int | None = None) -> Iterator[TrainStep]:
+              class_weight=None, sample_weight=None, initial_epoch: int = 0,
+              seed: int | None = None) -> Iterator[TrainStep]:
     """Check the arguments and prepare the data now; return the training loop as a generator
     of :class:`TrainStep` (see the module doc; arguments as ``Sequential.fit``)."""
     model.require_compiled("fit")
@@ -193,8 +205,10 @@ def fit_steps(model, x=None, y=None, *, batch_size: int | None = 32, epochs: int
     rng = rng_from(check_seed(seed))
     user_callbacks = callbacks_module.CallbackList.validate(callbacks)
     x, y = model.prepare_data(x, y)
-    x, y, val = split_validation(model, x, y, validation_split, validation_data)
-    batches = BatchIterator((x, y), batch_size)
+    weights = prepare_sample_weight(sample_weight, class_weight, y, model.dtype)
+    data = (x, y) if weights is None else (x, y, weights)
+    data, val = split_validation(model, data, validation_split, validation_data)
+    batches = BatchIterator(data, batch_size)
     history = callbacks_module.History()
     # Like Keras: user callbacks first, so History and the progress bar see their logs.
     cbs = user_callbacks + [history]
@@ -227,7 +241,7 @@ def _train(model, batches: BatchIterator, val, cbs, history, epochs: range,
             order = None if rng is None else rng.permutation(batches.n)
             logs, seen = yield from _train_epoch(model, batches(order), epoch, cbs)
             if val is not None and seen:
-                values = model.loss_and_metrics(val[0], val[1], batches.batch_size)
+                values = model.loss_and_metrics(*val[:2], batches.batch_size, *val[2:])
                 logs.update({f"val_{k}": v for k, v in zip(model.metrics_names, values)})
             cbs.on_epoch_end(epoch, logs)
             if model.stop_training:
@@ -240,9 +254,10 @@ def _train_epoch(model, batches, epoch: int, cbs
     """One epoch's optimizer steps; returns the epoch's logs and how many samples it used."""
     mean = EpochMean(model.metrics_names[1:])
     logs: dict[str, float] = {}
-    for step, (xb, yb) in enumerate(batches):
+    for step, (xb, yb, *wb) in enumerate(batches):
+        w = wb[0] if wb else None
         cbs.on_train_batch_begin(step, {})
-        loss, y_pred = model.forward_backward(xb, yb)
+        loss, y_pred = model.forward_backward(xb, yb, w)
         if not math.isfinite(loss):
             logs = {"loss": loss}
             _stop_or_raise(model, cbs, step, logs, f"The training loss became {loss} at epoch "
@@ -256,7 +271,7 @@ def _train_epoch(model, batches, epoch: int, cbs
                            f"before it was {loss:.6g}).", "use an optimizer epsilon > 0, ")
             yield TrainStep(epoch, step, dict(logs))
             break
-        mean.add(loss, model.metric_sums(yb, y_pred), len(xb))
+        mean.add(loss, model.metric_sums(yb, y_pred, w), len(xb), model.metric_counts(len(xb), w))
         logs = mean.logs()
         cbs.on_train_batch_end(step, logs)
         yield TrainStep(epoch, step, dict(logs))
