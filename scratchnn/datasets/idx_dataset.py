@@ -540,6 +540,12 @@ class IdxDataset:
     def __init__(self, spec: DatasetSpec, module: str):
         self.spec, self.module = spec, module
 
+    def functions(self) -> tuple[Callable, ...]:
+        """``(load_data, download, cache_dir, search_locations, fetch_url)``, the dataset
+        module's functions."""
+        return (self.load_data, self.download, self.cache_dir, self.search_locations,
+                self.fetch_url)
+
     def _setting(self, name: str, default):
         return getattr(sys.modules[self.module], name, default)
 

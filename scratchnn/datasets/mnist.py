@@ -120,9 +120,5 @@ SPEC = DatasetSpec(
     cli_hint=" (on the command line: --data DIR)",
 )
 
-_DATASET = IdxDataset(SPEC, __name__)
-load_data = _DATASET.load_data
-download = _DATASET.download
-cache_dir = _DATASET.cache_dir
-search_locations = _DATASET.search_locations
-_fetch_url = _DATASET.fetch_url
+load_data, download, cache_dir, search_locations, _fetch_url = (
+    IdxDataset(SPEC, __name__).functions())
