@@ -6,21 +6,27 @@ They live in :mod:`scratchnn.engine.callbacks`, beside the training loop that ca
 from scratchnn.engine.callbacks import (
     Callback,
     CallbackList,
+    CSVLogger,
     EarlyStopping,
     History,
+    LambdaCallback,
     LearningRateScheduler,
     ModelCheckpoint,
     ProgbarLogger,
+    ReduceLROnPlateau,
     TerminateOnNaN,
 )
 
 __all__ = [
     "Callback",
     "CallbackList",
+    "CSVLogger",
     "EarlyStopping",
     "History",
+    "LambdaCallback",
     "LearningRateScheduler",
     "ModelCheckpoint",
     "ProgbarLogger",
+    "ReduceLROnPlateau",
     "TerminateOnNaN",
 ]

@@ -44,13 +44,19 @@ REAL_MNIST = _real_mnist_root()
 @pytest.fixture(autouse=True)
 def isolated(monkeypatch, tmp_path):
     """Point every location the loader consults into tmp_path and forbid the network."""
+    return isolate(monkeypatch, tmp_path, mnist)
+
+
+def isolate(monkeypatch, tmp_path, dataset_module) -> Path:
+    """Empty HOME in tmp_path (returned), no data/cache variables, downloads off, no mirrors
+    for ``dataset_module``, and only ``file:`` URLs reachable."""
     home = tmp_path / "home"
     home.mkdir()
     monkeypatch.setenv("HOME", str(home))
     for var in ("SCRATCHNN_DATA", "SCRATCHNN_CACHE", "XDG_CACHE_HOME", "KERAS_HOME"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("SCRATCHNN_NO_DOWNLOAD", "1")
-    monkeypatch.setattr(mnist, "MIRRORS", [])
+    monkeypatch.setattr(dataset_module, "MIRRORS", [])
 
     real_urlopen = urllib.request.urlopen
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from scratchnn.datasets import idx, mnist, npz
+from scratchnn.datasets import idx, idx_dataset, mnist, npz
 from scratchnn.datasets.errors import CorruptDataError, DatasetError, DatasetNotFoundError
 from scratchnn.datasets.idx import read_idx, write_idx
 from scratchnn.datasets.mnist import MnistNotFoundError, load_data
@@ -434,7 +434,7 @@ def test_download_is_all_or_nothing_when_moving_into_place_fails(tmp_path, monke
             raise OSError(28, "No space left on device")
         real_replace(src, dst)
 
-    monkeypatch.setattr(mnist.os, "replace", third_replace_fails)
+    monkeypatch.setattr(os, "replace", third_replace_fails)
     with pytest.raises(OSError, match="No space left"):
         mnist.download(tmp_path / "dl", mirrors=["https://m.invalid/"], checksums=table,
                        fetch=fetch)
@@ -651,7 +651,7 @@ def test_count_mismatch_names_both_files_and_is_found_from_headers(tmp_path, mon
     arrays = tiny_mnist()
     arrays["y_train"] = arrays["y_train"][:-1]
     d = write_idx_set(tmp_path / "d", arrays)
-    monkeypatch.setattr(mnist, "read_idx", lambda p: pytest.fail(f"data of {p} was read"))
+    monkeypatch.setattr(idx_dataset, "read_idx", lambda p: pytest.fail(f"data of {p} was read"))
     with pytest.raises(CorruptDataError, match="train split has 6 images but 5 labels") as info:
         load_data(d)
     assert "train-images-idx3-ubyte.gz" in str(info.value)

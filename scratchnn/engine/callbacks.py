@@ -10,13 +10,15 @@ batch (or epoch).  :class:`CallbackList` does the calling.
 
 Missing log keys: a ``ModelCheckpoint`` whose ``filepath`` uses a key that ``fit`` will not log
 (e.g. ``{val_loss}`` without validation data) raises ``ValueError`` before the first epoch; a
-``monitor`` that will not be logged (``EarlyStopping``, ``ModelCheckpoint(save_best_only=True)``)
-gives a ``UserWarning`` then, as Keras warns (a callback earlier in the list may still add it
-to the logs: declare such keys in its ``adds_log_keys``).
+``monitor`` that will not be logged (``EarlyStopping``, ``ReduceLROnPlateau``,
+``ModelCheckpoint(save_best_only=True)``) gives a ``UserWarning`` then, as Keras warns (a
+callback earlier in the list may still add it to the logs: declare such keys in its
+``adds_log_keys``).  ``CSVLogger`` checks its file's folder then.
 """
 
 from __future__ import annotations
 
+import csv
 import inspect
 import math
 import os
@@ -29,6 +31,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from scratchnn.arguments import check_bool, check_int, check_real
+from scratchnn.atomic import resolve_target
 
 _HOOKS = ("set_model", "on_train_begin", "on_train_end", "on_epoch_begin", "on_epoch_end",
           "on_train_batch_begin", "on_train_batch_end")
@@ -206,6 +209,17 @@ def _check_monitor(monitor) -> str:
     return monitor
 
 
+def _improved(mode: str, min_delta: float, value: float, reference: float | None) -> bool:
+    """Whether ``value`` beats ``reference`` by more than ``min_delta`` (``min_delta >= 0``):
+    ``value < reference - min_delta`` in ``"min"`` mode, ``value > reference + min_delta`` in
+    ``"max"`` mode; anything beats ``reference=None`` (no value seen yet)."""
+    if reference is None:
+        return True
+    if mode == "min":
+        return value < reference - min_delta
+    return value > reference + min_delta
+
+
 def _format_fields(filepath: str) -> set[str]:
     """The log keys a ``ModelCheckpoint`` filepath refers to, e.g. ``{'epoch', 'val_loss'}``."""
     try:
@@ -248,11 +262,7 @@ class EarlyStopping(Callback):
         _warn_unless_logged("EarlyStopping", self.monitor, keys)
 
     def _better(self, value, reference) -> bool:
-        if reference is None:
-            return True
-        if self.mode == "min":
-            return value < reference - self.min_delta
-        return value > reference + self.min_delta
+        return _improved(self.mode, self.min_delta, value, reference)
 
     def on_train_begin(self, logs=None):
         self.wait, self.stopped_epoch = 0, 0
@@ -354,6 +364,201 @@ class TerminateOnNaN(Callback):
         if loss is not None and not np.isfinite(loss):
             print(f"Batch {batch}: Invalid loss, terminating training", file=sys.stderr)
             self.model.stop_training = True
+
+
+class ReduceLROnPlateau(Callback):
+    """Multiply the learning rate by ``factor`` when ``monitor`` has stopped improving, as
+    Keras 3's ``ReduceLROnPlateau``.
+
+    At the end of every epoch, with ``v`` the monitored value and ``best`` the best one so far
+    ("better" = by more than ``min_delta``, see :func:`_improved`):
+
+    1. ``logs["learning_rate"]`` = the rate used in this epoch (before any reduction);
+    2. in cooldown (``cooldown_counter > 0``): ``cooldown_counter -= 1``, ``wait = 0``;
+    3. if ``v`` is better than ``best``: ``best = v``, ``wait = 0``; otherwise, out of cooldown,
+       ``wait += 1`` and once ``wait >= patience`` the rate becomes
+       ``lr_new = max(lr * factor, min_lr)`` if ``lr > min_lr`` (compared in float32, as
+       Keras's float32 variable is), after which ``cooldown_counter = cooldown``, ``wait = 0``.
+
+    So with ``patience=p`` the rate drops after ``p`` epochs without improvement, and after a
+    drop ``cooldown`` epochs pass without counting before ``wait`` counts again.  ``factor``
+    must be in ``[0, 1)`` (Keras's error for ``factor >= 1``).
+    """
+
+    adds_log_keys = ("learning_rate",)
+
+    def __init__(self, monitor: str = "val_loss", factor: float = 0.1, patience: int = 10,
+                 verbose: int = 0, mode: str = "auto", min_delta: float = 1e-4,
+                 cooldown: int = 0, min_lr: float = 0.0):
+        super().__init__()
+        self.monitor, self.verbose = _check_monitor(monitor), verbose
+        if check_real(factor, "factor") >= 1.0:
+            raise ValueError("ReduceLROnPlateau does not support a factor >= 1.0. "
+                             f"Received factor={factor}")
+        self.factor = check_real(factor, "factor", 0.0)
+        self.patience = check_int(patience, "patience", 0)
+        self.mode = _monitor_op(monitor, mode)
+        self.min_delta = abs(check_real(min_delta, "min_delta"))
+        self.cooldown = check_int(cooldown, "cooldown", 0)
+        self.min_lr = check_real(min_lr, "min_lr", 0.0)
+        self._reset()
+
+    def _reset(self) -> None:
+        self.best: float | None = None
+        self.cooldown_counter, self.wait = 0, 0
+
+    def in_cooldown(self) -> bool:
+        return self.cooldown_counter > 0
+
+    def check_log_keys(self, keys):
+        _warn_unless_logged("ReduceLROnPlateau", self.monitor, keys)
+
+    def on_train_begin(self, logs=None):
+        self._reset()
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = {} if logs is None else logs
+        logs["learning_rate"] = float(self.model.optimizer.learning_rate)
+        current = logs.get(self.monitor)
+        if current is None:
+            warnings.warn(f"Learning rate reduction is conditioned on metric `{self.monitor}` "
+                          f"which is not available. Available metrics are: "
+                          f"{','.join(logs)}.", UserWarning, stacklevel=2)
+            return
+        if self.in_cooldown():
+            self.cooldown_counter -= 1
+            self.wait = 0
+        if _improved(self.mode, self.min_delta, current, self.best):
+            self.best, self.wait = current, 0
+        elif not self.in_cooldown():
+            self.wait += 1
+            if self.wait >= self.patience and self._reduce_lr(epoch):
+                self.cooldown_counter, self.wait = self.cooldown, 0
+
+    def _reduce_lr(self, epoch: int) -> bool:
+        """``lr = max(lr * factor, min_lr)`` unless ``lr`` is already at ``min_lr``."""
+        old_lr = float(self.model.optimizer.learning_rate)
+        if not np.float32(old_lr) > np.float32(self.min_lr):
+            return False
+        new_lr = max(old_lr * self.factor, self.min_lr)
+        self.model.optimizer.learning_rate = new_lr
+        if self.verbose > 0:
+            print(f"\nEpoch {epoch + 1}: ReduceLROnPlateau reducing learning rate to {new_lr}.")
+        return True
+
+
+def _csv_value(value):
+    """A log value as Keras's ``CSVLogger`` writes it: strings and numbers as they are (the csv
+    module writes ``str(value)``), a 1-D iterable as ``"[a, b, ...]"``."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, Iterable) and not (isinstance(value, np.ndarray) and value.ndim == 0):
+        return f'"[{", ".join(map(str, value))}]"'
+    return value
+
+
+class CSVLogger(Callback):
+    """Stream each epoch's logs to a CSV file, in Keras 3's format.
+
+    The header is ``epoch`` followed by the first epoch's log keys, sorted; when none of them
+    starts with ``val_``, Keras appends ``val_<key>`` for each key (written as ``NA``).  One row
+    per epoch (``epoch`` counts from 0), flushed at once.  ``append=True`` adds to an existing
+    file and writes the header only if that file is empty.  Rows end in ``\\r\\n`` (the csv
+    module's Excel dialect, as Keras writes on Linux).
+
+    The destination is checked before training (its folder must exist; it must not be a folder):
+    on failure an ``OSError`` names it and no file is created.
+    """
+
+    def __init__(self, filename: str | os.PathLike, separator: str = ",", append: bool = False):
+        super().__init__()
+        if not isinstance(filename, (str, os.PathLike)):
+            raise TypeError(f"filename must be a str or path, got {filename!r}")
+        if not isinstance(separator, str) or len(separator) != 1:
+            raise ValueError(f"separator must be a one-character string, got {separator!r}")
+        self.filename, self.sep = os.fspath(filename), separator
+        self.append = check_bool(append, "append")
+        self.keys: list[str] | None = None
+        self.csv_file = None
+        self.writer: csv.DictWriter | None = None
+
+    def check_log_keys(self, keys):
+        """Fail before training when the file cannot be written (nothing is created)."""
+        self._check_destination()
+
+    def _check_destination(self) -> None:
+        try:
+            resolve_target(self.filename)
+        except OSError as exc:
+            raise type(exc)(f"CSVLogger: {exc}") from None
+
+    def on_train_begin(self, logs=None):
+        self._check_destination()
+        self.append_header = True
+        if self.append and os.path.isfile(self.filename):
+            with open(self.filename, encoding="utf-8") as f:
+                self.append_header = not f.readline()
+        self._close()
+        self.csv_file = open(self.filename, "a" if self.append else "w", newline="",
+                             encoding="utf-8")
+        self.keys, self.writer = None, None
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        if self.keys is None:
+            self.keys = sorted(logs)
+            if self.keys and not any(k.startswith("val_") for k in self.keys):
+                self.keys += [f"val_{k}" for k in self.keys]
+        if self.writer is None:
+            self.writer = csv.DictWriter(self.csv_file, fieldnames=["epoch", *self.keys],
+                                         delimiter=self.sep, lineterminator="\r\n")
+            if self.append_header:
+                self.writer.writeheader()
+        row = {"epoch": epoch, **{k: _csv_value(logs.get(k, "NA")) for k in self.keys}}
+        self.writer.writerow(row)
+        self.csv_file.flush()
+
+    def on_train_end(self, logs=None):
+        self._close()
+        self.writer = None
+
+    def _close(self) -> None:
+        if self.csv_file is not None and not self.csv_file.closed:
+            self.csv_file.close()
+
+
+#: The hooks ``fit`` calls that a :class:`LambdaCallback` can be given.
+_LAMBDA_HOOKS = ("on_epoch_begin", "on_epoch_end", "on_train_begin", "on_train_end",
+                 "on_train_batch_begin", "on_train_batch_end", "check_log_keys")
+
+
+class LambdaCallback(Callback):
+    """A callback made of plain functions, as Keras's ``LambdaCallback``: each given function
+    replaces that hook and is called with the hook's positional arguments
+    (``on_epoch_begin/end(epoch, logs)``, ``on_train_begin/end(logs)``,
+    ``on_train_batch_begin/end(batch, logs)``).  ``**kwargs`` may name ``check_log_keys``;
+    hooks that ``fit`` never calls (Keras's ``on_test_*``, ``on_predict_*``) are a
+    ``TypeError`` rather than silently unused.
+    """
+
+    def __init__(self, on_epoch_begin=None, on_epoch_end=None, on_train_begin=None,
+                 on_train_end=None, on_train_batch_begin=None, on_train_batch_end=None,
+                 **kwargs):
+        super().__init__()
+        unknown = sorted(set(kwargs) - set(_LAMBDA_HOOKS))
+        if unknown:
+            raise TypeError(f"LambdaCallback: fit never calls {', '.join(unknown)}; the hooks "
+                            f"are {', '.join(_LAMBDA_HOOKS)}")
+        given = dict(on_epoch_begin=on_epoch_begin, on_epoch_end=on_epoch_end,
+                     on_train_begin=on_train_begin, on_train_end=on_train_end,
+                     on_train_batch_begin=on_train_batch_begin,
+                     on_train_batch_end=on_train_batch_end, **kwargs)
+        for name, function in given.items():
+            if function is None:
+                continue
+            if not callable(function):
+                raise TypeError(f"LambdaCallback: {name} must be callable, got {function!r}")
+            setattr(self, name, function)
 
 
 def _fmt_logs(logs: dict) -> str:
