@@ -15,9 +15,11 @@ Note: Keras's L2 has no factor 1/2, so its gradient is :math:`2\lambda_2 w` (wei
 at the current weights, the activity penalty divided by the batch size) is derived in
 ``docs/math.md`` section 16 and implemented in :class:`scratchnn.layers.Dense`.
 
-Numerics follow Keras: the penalty is computed in the array's dtype, the factor cast to that
-dtype first; ``L1`` stores its factor as a float32 number (Keras keeps it in a float32 tensor),
-so ``L1(0.01).l1 == 0.009999999776482582`` also in a float64 model.
+Numerics follow Keras on TensorFlow: the penalty is computed in the array's dtype, with the
+factor cast to that dtype first, and that cast goes through float32 (``ops.cast`` turns the
+Python number into a float32 tensor), so even in a float64 model ``L2(0.03)`` penalizes with
+:math:`\lambda_2 = 0.029999999329447746`.  ``L1`` also *stores* its factor as a float32 number
+(Keras keeps it in a float32 tensor): ``L1(0.01).get_config() == {"l1": 0.009999999776482582}``.
 
 Names (case-insensitive, one :class:`scratchnn.registry.Registry`): ``"l1"``, ``"l2"``,
 ``"l1l2"`` (Keras 3) and ``"l1_l2"`` (Keras 2's spelling); a name gives the class's defaults
@@ -40,24 +42,31 @@ def _factor(value, name: str, default: float) -> float:
     return check_real(default if value is None else value, name, low=0.0)
 
 
+def _cast(factor: float, dtype) -> np.ndarray:
+    """Keras's ``ops.cast(factor, dtype)`` on TensorFlow: the Python number becomes a float32
+    tensor first, so the factor is rounded to float32, then converted to ``dtype``."""
+    return np.asarray(np.float32(factor), dtype=dtype)
+
+
 def _l1_penalty(l1: float, w: np.ndarray) -> np.ndarray:
-    """:math:`\\lambda_1 \\sum |w|` in w's dtype (factor cast first)."""
-    return np.asarray(l1, dtype=w.dtype) * np.sum(np.abs(w))
+    r""":math:`\lambda_1 \sum |w|` in w's dtype (factor cast first)."""
+    return _cast(l1, w.dtype) * np.sum(np.abs(w))
 
 
 def _l2_penalty(l2: float, w: np.ndarray) -> np.ndarray:
-    """:math:`\\lambda_2 \\sum w^2` in w's dtype (factor cast first)."""
-    return np.asarray(l2, dtype=w.dtype) * np.sum(np.square(w))
+    r""":math:`\lambda_2 \sum w^2` in w's dtype (factor cast first)."""
+    return _cast(l2, w.dtype) * np.sum(np.square(w))
 
 
 def _l1_gradient(l1: float, w: np.ndarray) -> np.ndarray:
-    """:math:`\\lambda_1 \\operatorname{sign}(w)`, sign(0) = 0; same shape and dtype as w."""
-    return np.asarray(l1, dtype=w.dtype) * np.sign(w)
+    r""":math:`\lambda_1 \operatorname{sign}(w)`, sign(0) = 0; same shape and dtype as w."""
+    return _cast(l1, w.dtype) * np.sign(w)
 
 
 def _l2_gradient(l2: float, w: np.ndarray) -> np.ndarray:
-    """:math:`2 \\lambda_2 w`; same shape and dtype as w."""
-    return np.asarray(2.0 * l2, dtype=w.dtype) * w
+    r""":math:`2 \lambda_2 w` (:math:`2\lambda_2` is exact: doubling never rounds); same
+    shape and dtype as w."""
+    return (2 * _cast(l2, w.dtype)) * w
 
 
 class Regularizer:

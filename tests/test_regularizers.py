@@ -15,6 +15,11 @@ W = np.array([[1.0, -2.0], [0.0, 3.0]])  # sum|w| = 6, sum w^2 = 14
 C01 = float(np.float32(0.1))  # L1 keeps its factor as a float32 number, as Keras does
 
 
+def f32(factor: float) -> float:
+    """The factor as Keras on TensorFlow applies it: rounded to float32 (see the module)."""
+    return float(np.float32(factor))
+
+
 # -- the penalties and their gradients, by hand --------------------------------------------------
 def test_l1_penalty_and_gradient_by_hand():
     reg = R.L1(0.1)
@@ -26,16 +31,17 @@ def test_l1_penalty_and_gradient_by_hand():
 
 def test_l2_penalty_and_gradient_by_hand():
     reg = R.L2(0.1)
-    assert reg(W) == pytest.approx(1.4, rel=1e-15)
-    np.testing.assert_array_equal(reg.gradient(W), 0.2 * W)  # 2 * 0.1 * w, exactly
+    assert reg.l2 == 0.1  # stored as given (get_config), applied rounded to float32
+    assert reg(W) == C01 * 14.0
+    np.testing.assert_array_equal(reg.gradient(W), 2 * C01 * W)
 
 
 def test_l1l2_penalty_and_gradient_by_hand():
     reg = R.L1L2(l1=0.1, l2=0.2)
     assert reg.l1 == 0.1  # L1L2 keeps a Python float (Keras's L1L2 does too)
-    assert reg(W) == pytest.approx(0.1 * 6 + 0.2 * 14, rel=1e-15)
-    expected = 0.1 * np.sign(W) + 0.4 * W
-    np.testing.assert_allclose(reg.gradient(W), expected, rtol=1e-15)
+    assert reg(W) == C01 * 6 + f32(0.2) * 14
+    expected = C01 * np.sign(W) + 2 * f32(0.2) * W
+    np.testing.assert_array_equal(reg.gradient(W), expected)
     assert R.L1L2()(W) == 0.0 and not R.L1L2().gradient(W).any()
 
 
@@ -111,8 +117,8 @@ def test_dense_regularization_loss_by_hand():
     a = layer.forward(x)
     kernel, bias = layer.params["kernel"], layer.params["bias"]
     assert np.array_equal(a, np.tanh(x @ kernel + bias))
-    expected = (0.1 * np.sum(kernel**2) + float(np.float32(0.01)) * np.sum(np.abs(bias))
-                + (0.2 * np.sum(np.abs(a)) + 0.3 * np.sum(a**2)) / 5)
+    expected = (C01 * np.sum(kernel**2) + f32(0.01) * np.sum(np.abs(bias))
+                + (f32(0.2) * np.sum(np.abs(a)) + f32(0.3) * np.sum(a**2)) / 5)
     assert layer.regularization_loss() == pytest.approx(expected, rel=1e-14)
     assert _dense().regularization_loss() == 0.0
 
@@ -129,13 +135,13 @@ def test_dense_backward_adds_penalty_gradients_and_keeps_dout():
     plain.forward(x, training=True)
     dx = layer.backward(dout)
     assert np.array_equal(dout, dout_copy)
-    dx_plain = plain.backward(dout + 2 * 0.3 * a / 6)  # dL/da = dout + R_a'(a)/N
+    dx_plain = plain.backward(dout + 2 * f32(0.3) * a / 6)  # dL/da = dout + R_a'(a)/N
     np.testing.assert_allclose(dx, dx_plain, rtol=1e-14, atol=1e-16)
     np.testing.assert_allclose(layer.grads["kernel"],
-                               plain.grads["kernel"] + 0.2 * layer.params["kernel"], rtol=1e-14)
+                               plain.grads["kernel"] + 2 * C01 * layer.params["kernel"], rtol=1e-14)
     np.testing.assert_allclose(
         layer.grads["bias"],
-        plain.grads["bias"] + float(np.float32(0.05)) * np.sign(layer.params["bias"]), rtol=1e-14)
+        plain.grads["bias"] + f32(0.05) * np.sign(layer.params["bias"]), rtol=1e-14)
 
 
 @pytest.mark.parametrize("activation", ["relu", "tanh", "softmax", "linear"])
@@ -207,11 +213,10 @@ def _hand_loss(weights, x, y):
     a2 = a1 @ k2 + b2
     n = len(x)
     data = np.mean(np.mean((y - a2) ** 2, axis=1))
-    c03 = float(np.float32(0.03))
-    penalties = (0.02 * np.sum(k1**2) + c03 * np.sum(np.abs(b1))
-                 + (0.01 * np.sum(np.abs(a1)) + 0.04 * np.sum(a1**2)) / n
-                 + 0.05 * np.sum(np.abs(k2)) + 0.01 * np.sum(k2**2) + 0.01 * np.sum(b2**2)
-                 + 0.06 * np.sum(a2**2) / n)
+    penalties = (f32(0.02) * np.sum(k1**2) + f32(0.03) * np.sum(np.abs(b1))
+                 + (f32(0.01) * np.sum(np.abs(a1)) + f32(0.04) * np.sum(a1**2)) / n
+                 + f32(0.05) * np.sum(np.abs(k2)) + f32(0.01) * np.sum(k2**2)
+                 + f32(0.01) * np.sum(b2**2) + f32(0.06) * np.sum(a2**2) / n)
     return data + penalties
 
 
