@@ -21,6 +21,7 @@ import numpy as np
 import scratchnn
 from scratchnn import layers as snn_layers
 from scratchnn import losses as snn_losses
+from scratchnn import regularizers as snn_regularizers
 
 from .backend import dtype_name, keras_floatx, require_tf
 from .optim import from_keras_optimizer, optimizer
@@ -84,6 +85,31 @@ def _activation_name(activation) -> str:
     raise ValueError(f"custom activation {activation!r} has no Keras equivalent")
 
 
+_REGULARIZER_KEYS = ("kernel_regularizer", "bias_regularizer", "activity_regularizer")
+
+
+def _keras_regularizers(layer) -> dict:
+    """A scratchnn Dense's regularizers as Keras objects (same class and factors)."""
+    _, keras = require_tf()
+    specs = {key: snn_regularizers.serialize(getattr(layer, key)) for key in _REGULARIZER_KEYS}
+    return {key: None if spec is None else keras.regularizers.get(spec)
+            for key, spec in specs.items()}
+
+
+def _scratchnn_regularizers(layer) -> dict:
+    """A Keras Dense's L1/L2/L1L2 regularizers as scratchnn ones; others are refused."""
+    _, keras = require_tf()
+    result = {}
+    for key in _REGULARIZER_KEYS:
+        reg = getattr(layer, key)
+        if reg is not None and type(reg) not in (keras.regularizers.L1, keras.regularizers.L2,
+                                                 keras.regularizers.L1L2):
+            raise ValueError(f"{layer.name}.{key} {reg!r} has no scratchnn equivalent")
+        result[key] = None if reg is None else snn_regularizers.get(
+            keras.regularizers.serialize(reg))
+    return result
+
+
 def to_keras(model: scratchnn.Sequential, compile: bool | None = None):
     """Build the Keras model equivalent to scratchnn ``model``, with a copy of its weights.
 
@@ -111,7 +137,8 @@ def to_keras(model: scratchnn.Sequential, compile: bool | None = None):
             if type(layer) is snn_layers.Dense:
                 kl.append(keras.layers.Dense(
                     layer.units, activation=_activation_name(layer.activation),
-                    use_bias=layer.use_bias, name=layer.name, dtype=dtype))
+                    use_bias=layer.use_bias, name=layer.name, dtype=dtype,
+                    **_keras_regularizers(layer)))
             elif type(layer) is snn_layers.Flatten:
                 kl.append(keras.layers.Flatten(name=layer.name, dtype=dtype))
             elif type(layer) is snn_layers.Activation:
@@ -160,7 +187,7 @@ def from_keras(keras_model, metrics: Sequence[str] | None = None) -> scratchnn.S
             if act not in _ACTIVATIONS:
                 raise ValueError(f"Dense layer {layer.name!r} has unsupported activation {act!r}")
             ours.append(snn_layers.Dense(layer.units, activation=act, use_bias=layer.use_bias,
-                                         name=layer.name))
+                                         name=layer.name, **_scratchnn_regularizers(layer)))
         elif type(layer) is keras.layers.Flatten:
             ours.append(snn_layers.Flatten(name=layer.name))
         elif type(layer) is keras.layers.Activation:

@@ -6,6 +6,7 @@ import numpy as np
 
 from scratchnn import activations as activations_module
 from scratchnn import fastpath, initializers
+from scratchnn import regularizers as regularizers_module
 from scratchnn.layers.base import Layer
 from scratchnn.seeding import global_rng
 
@@ -37,10 +38,21 @@ class Dense(Layer):
     The loss is a batch mean, so ``dout`` already carries the 1/N factor.  With
     ``need_input_grad=False`` (the model passes it to its first layer during training) the
     (N, D) input gradient nobody needs is skipped and None returned.
+
+    Regularizers (:mod:`scratchnn.regularizers`; names, specs or instances), as in Keras 3:
+    :meth:`regularization_loss` is
+
+    .. math:: R_W(W) + R_b(b) + \frac{1}{N} R_a(a)
+
+    with the weights at their current values and :math:`a` (N, U) the output of the last
+    ``forward`` (training or inference; Keras divides the activity penalty by the batch size).
+    Backward then uses :math:`dout + R_a'(a)/N` (a new array) as :math:`\partial L/\partial a`
+    and adds :math:`R_W'(W)` and :math:`R_b'(b)` to the kernel and bias gradients.
     """
 
     def __init__(self, units: int, activation=None, use_bias: bool = True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
+                 kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
                  name: str | None = None, input_shape=None, input_dim: int | None = None):
         if input_dim is not None and input_shape is None:
             input_shape = (input_dim,)
@@ -52,6 +64,10 @@ class Dense(Layer):
         self.use_bias = bool(use_bias)
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers_module.get(kernel_regularizer)
+        self.bias_regularizer = regularizers_module.get(bias_regularizer)
+        self.activity_regularizer = regularizers_module.get(activity_regularizer)
+        self._activity_loss = 0.0  # R_a(a) / N of the last forward
         self._x = None
         self._a = None
         self._z = None
@@ -74,7 +90,19 @@ class Dense(Layer):
         return (self.units,)
 
     def forward_logits(self, x: np.ndarray, training: bool = False) -> np.ndarray:
-        """The affine part only, ``z = xW + b`` (N, U); caches ``x`` for :meth:`backward_logits`."""
+        """The affine part only, ``z = xW + b`` (N, U); caches ``x`` for :meth:`backward_logits`.
+
+        Not available with an ``activity_regularizer``: its penalty needs the output
+        ``a = f(z)``, which only :meth:`forward` computes (a softmax + cross-entropy head must
+        then run the layer as a whole)."""
+        if self.activity_regularizer is not None:
+            raise RuntimeError(
+                f"{self.name}: forward_logits skips the activation, but the activity_regularizer "
+                "needs the layer's output; use forward()")
+        return self._affine(x, training)
+
+    def _affine(self, x: np.ndarray, training: bool) -> np.ndarray:
+        """``z = xW + b`` (N, U); caches ``x`` in training."""
         self._check_input(x)
         z = x @ self.params["kernel"]
         if self.use_bias:
@@ -86,23 +114,49 @@ class Dense(Layer):
     def backward_logits(self, dz: np.ndarray, need_input_grad: bool = True
                         ) -> np.ndarray | None:
         """Backward through ``z = xW + b`` given ``dz`` (N, U): fills ``grads`` with
-        dL/dW = x^T dz (D, U) and dL/db = sum_n dz_n (U,); returns dL/dx = dz W^T (N, D), or
-        None when ``need_input_grad`` is False."""
+        dL/dW = x^T dz + R_W'(W) (D, U) and dL/db = sum_n dz_n + R_b'(b) (U,) (the weight
+        penalties' terms only with regularizers); returns dL/dx = dz W^T (N, D), or None when
+        ``need_input_grad`` is False."""
         if self._x is None:
             raise RuntimeError(f"{self.name}: backward called without forward(training=True)")
         kernel_gradient(self._x, dz, out=self.grads["kernel"])
+        if self.kernel_regularizer is not None:
+            self.grads["kernel"] += self.kernel_regularizer.gradient(self.params["kernel"])
         if self.use_bias:
             np.sum(dz, axis=0, out=self.grads["bias"])
+            if self.bias_regularizer is not None:
+                self.grads["bias"] += self.bias_regularizer.gradient(self.params["bias"])
         if not need_input_grad:
             return None
         return dz @ self.params["kernel"].T
 
     def forward(self, x, training=False):
-        z = self.forward_logits(x, training)
+        z = self._affine(x, training)
         a = self.activate(z)
         self._a = a if training else None
         self._z = z if training and getattr(self.activation, "uses_input", False) else None
+        if self.activity_regularizer is not None:
+            self._activity_loss = self._activity_penalty(a)
         return a
+
+    def _activity_penalty(self, a: np.ndarray) -> float:
+        """:math:`R_a(a) / N` for the output a (N, U), N cast to a's dtype (Keras's
+        ``divide_no_nan(loss, batch_size)``: 0 for an empty batch)."""
+        if len(a) == 0:
+            return 0.0
+        penalty = np.asarray(self.activity_regularizer(a), dtype=a.dtype)
+        return float(penalty / np.asarray(len(a), dtype=a.dtype))
+
+    def regularization_loss(self) -> float:
+        """:math:`R_W(W) + R_b(b) + R_a(a)/N` (0.0 without regularizers); see the class."""
+        total = 0.0
+        if self.kernel_regularizer is not None:
+            total += self.kernel_regularizer(self.params["kernel"])
+        if self.bias_regularizer is not None and self.use_bias:
+            total += self.bias_regularizer(self.params["bias"])
+        if self.activity_regularizer is not None:
+            total += self._activity_loss
+        return total
 
     @fastpath.replaceable("Dense.activate")
     def activate(self, z: np.ndarray) -> np.ndarray:
@@ -113,11 +167,17 @@ class Dense(Layer):
     def backward(self, dout, need_input_grad=True):
         if self._a is None:
             raise RuntimeError(f"{self.name}: backward called without forward(training=True)")
+        if self.activity_regularizer is not None:
+            dout = dout + self._activity_gradient(self._a)  # a new array: dout is not touched
         dz = activations_module.backward(self.activation, dout, self._a, self._z)
         return self.backward_logits(dz, need_input_grad)
 
+    def _activity_gradient(self, a: np.ndarray) -> np.ndarray:
+        r""":math:`\partial (R_a(a)/N) / \partial a = R_a'(a) / N`, shape (N, U)."""
+        return self.activity_regularizer.gradient(a) / np.asarray(len(a), dtype=a.dtype)
+
     def get_config(self):
-        return {
+        config = {
             "name": self.name,
             "units": self.units,
             "activation": activations_module.serialize(self.activation),
@@ -125,3 +185,8 @@ class Dense(Layer):
             "kernel_initializer": initializers.serialize(self.kernel_initializer),
             "bias_initializer": initializers.serialize(self.bias_initializer),
         }
+        for key in ("kernel_regularizer", "bias_regularizer", "activity_regularizer"):
+            regularizer = getattr(self, key)
+            if regularizer is not None:  # a layer without one is described as before
+                config[key] = regularizers_module.serialize(regularizer)
+        return config
