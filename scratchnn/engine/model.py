@@ -109,7 +109,7 @@ class Sequential:
         if not self.layers and layer.declared_input_shape is not None:
             self._input_shape = layer.declared_input_shape
         self.layers.append(layer)
-        self._leaves = self._leaf_layers()
+        self._leaves = self.leaf_layers()
         if self.compiled:
             self.output_head = output_head(self._leaves[-1], self.loss)
 
@@ -118,10 +118,11 @@ class Sequential:
         """The per-sample input shape, when declared (as a layer's ``input_shape=``)."""
         return self._input_shape
 
-    def _leaf_layers(self) -> list[Layer]:
-        """The layers that compute, in order: nested ``Sequential`` models expanded."""
+    def leaf_layers(self) -> list[Layer]:
+        """The layers that compute, in order: nested ``Sequential`` models expanded into their
+        own layers (``layers`` lists the entries as given, as Keras does)."""
         return [leaf for entry in self.layers
-                for leaf in (entry._leaf_layers() if isinstance(entry, Sequential) else [entry])]
+                for leaf in (entry.leaf_layers() if isinstance(entry, Sequential) else [entry])]
 
     def build(self, input_shape: tuple[int, ...] | None = None) -> None:
         """Create every layer's parameters for per-sample input shape ``input_shape``.
@@ -144,7 +145,7 @@ class Sequential:
         self.dtype = resolve_dtype(self._dtype_arg)
         rng = global_rng()
         shape = self._input_shape
-        self._leaves = self._leaf_layers()
+        self._leaves = self.leaf_layers()
         for layer in self._leaves:
             if not layer.built:
                 layer.build(shape, self.dtype, rng)
@@ -191,7 +192,7 @@ class Sequential:
     def compute_output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
         """The per-sample output shape for per-sample ``input_shape`` (as a layer's)."""
         shape = tuple(input_shape)
-        for layer in self._leaf_layers():
+        for layer in self.leaf_layers():
             shape = layer.compute_output_shape(shape)
         return shape
 
@@ -204,7 +205,7 @@ class Sequential:
                              "declare an Input, or call fit/predict on data first")
 
     # -- compile ------------------------------------------------------------------------------
-    def compile(self, optimizer="adam", loss=None, metrics: Sequence | None = None,
+    def compile(self, optimizer="rmsprop", loss=None, metrics: Sequence | None = None,
                 weighted_metrics: Sequence | None = None) -> None:
         """Choose the optimizer ('adam', 'sgd', 'rmsprop', ... or an instance), the loss (name
         or instance) and the metrics (e.g. ``["accuracy"]``); choose the output head for that
@@ -635,13 +636,17 @@ class Sequential:
         return {"loss": losses_module.serialize(self.loss),
                 "optimizer": optimizers_module.serialize(self.optimizer),
                 "metrics": [m if isinstance(m, str) else name
-                            for m, (name, _) in zip(self._metric_specs, self._metrics)]}
+                            for m, (name, _) in zip(self._metric_specs, self._metrics)],
+                **({"weighted_metrics": [m if isinstance(m, str) else getattr(m, "__name__", "?")
+                                         for m in self._weighted_metric_specs]}
+                   if self._weighted_metric_specs else {})}
 
     def compile_from_config(self, config: dict) -> None:
         """``compile`` with settings from :meth:`get_compile_config` (a fresh optimizer)."""
         self.compile(optimizer=optimizers_module.deserialize(config["optimizer"]),
                      loss=losses_module.deserialize(config["loss"]),
-                     metrics=config.get("metrics", []))
+                     metrics=config.get("metrics", []),
+                     weighted_metrics=config.get("weighted_metrics", []))
 
     def set_optimizer_state(self, state: dict[str, np.ndarray]) -> None:
         """Restore ``optimizer.get_state()`` (step count and slots) for these parameters."""

@@ -46,7 +46,8 @@ from pathlib import Path
 
 import numpy as np
 
-from scratchnn import activations, initializers, losses, metrics, optimizers
+from scratchnn import activations, initializers, losses, metrics, optimizers, regularizers
+from scratchnn import layers as layers_module
 
 __all__ = ["FORMAT", "VERSION", "ModelFileError", "ModelFile", "ModelSpec", "CompileSpec",
            "parse_model_spec", "weights_dtype"]
@@ -59,6 +60,7 @@ WEIGHT_DTYPES = ("float16", "float32", "float64")
 MODEL_DTYPES = ("float32", "float64")
 _MAX_DESCRIPTION_CHARS = 4 * 2**20
 _MAX_DEFLATE_RATIO = 1032  # deflate cannot compress better than this
+_MAX_NESTING = 8  # Sequential models inside Sequential models
 _ENTRY = re.compile(r"__scratchnn__|weight/\d+|optimizer/iterations|optimizer/\d+/\w+")
 _NPY_HEADER_READERS = {(1, 0): np.lib.format.read_array_header_1_0,
                        (2, 0): np.lib.format.read_array_header_2_0}
@@ -302,7 +304,8 @@ class ModelSpec:
     dtype: np.dtype
     input_shape: tuple[int, ...]
     layers: list[tuple[str, dict]]  # (class name, constructor kwargs), checked
-    weight_shapes: list[tuple[int, ...]]
+    weight_shapes: list[tuple[int, ...]]  # get_weights() order
+    trainable_shapes: list[tuple[int, ...]]  # the optimizer's variables, per variable
     compile: CompileSpec | None
     metadata: dict = field(default_factory=dict)
 
@@ -315,14 +318,23 @@ class ModelSpec:
     def param_count(self) -> int:
         return sum(math.prod(s) for s in self.weight_shapes)
 
+    def optimizer_shapes(self) -> list[tuple[int, ...]]:
+        """The shapes of the optimizer's variables: the one flat buffer of every trainable
+        weight, or each trainable weight when its steps are per variable (see
+        ``Sequential.apply_gradients``)."""
+        if self.compile.optimizer.needs_per_variable_gradients:
+            return list(self.trainable_shapes)
+        return [(sum(math.prod(s) for s in self.trainable_shapes),)]
+
     def expected_entries(self) -> tuple[dict, set[str]]:
         """``(key -> (shape, dtype), optional keys)`` for :meth:`ModelFile.check_entries`."""
         expected = {f"weight/{i}": (s, self.dtype) for i, s in enumerate(self.weight_shapes)}
         optional: set[str] = set()
         if self.compile is not None:
             state = {"optimizer/iterations": ((), np.dtype(np.int64))}
-            for slot in self.compile.optimizer.slot_names:
-                state[f"optimizer/0/{slot}"] = ((self.param_count,), self.dtype)
+            for i, shape in enumerate(self.optimizer_shapes()):
+                for slot in self.compile.optimizer.slot_names:
+                    state[f"optimizer/{i}/{slot}"] = (shape, self.dtype)
             expected.update(state)
             optional = set(state)
         return expected, optional
@@ -330,12 +342,7 @@ class ModelSpec:
 
 _TOP_KEYS = {"model": {"format", "version", "kind", "model", "metadata", "compile"},
              "weights": {"format", "version", "kind", "dtype"}}
-_LAYER_KEYS = {
-    "Flatten": {"name"},
-    "Activation": {"name", "activation"},
-    "Dense": {"name", "units", "activation", "use_bias", "kernel_initializer",
-              "bias_initializer"},
-}
+
 
 
 def _natural(key: str) -> list:
@@ -394,14 +401,26 @@ class _Checker:
         return value
 
     def typed(self, value, where: str, hint: str) -> None:
-        if hint == "bool" and not isinstance(value, bool):
-            self.fail(where, f"must be true or false, got {value!r:.80}")
-        elif hint == "float" and not _is_real(value):
-            self.fail(where, f"must be a finite number, got {value!r:.80}")
-        elif hint == "int | None" and value is not None and not (_is_int(value) and value >= 0):
-            self.fail(where, f"must be a non-negative integer or null, got {value!r:.80}")
-        elif hint not in ("bool", "float", "int | None"):
+        """Check ``value`` against the type hint ``hint`` of the argument it will be given to
+        (JSON has lists for tuples; an optional hint also takes null)."""
+        optional = hint.endswith(" | None")
+        base = hint.removesuffix(" | None")
+        if optional and value is None:
+            return
+        checks = {"bool": (lambda v: isinstance(v, bool), "true or false"),
+                  "float": (_is_real, "a finite number"),
+                  "int": (lambda v: _is_int(v) and abs(v) < 2**31, "an integer"),
+                  "str": (lambda v: isinstance(v, str), "a string"),
+                  "tuple[int, ...]": (lambda v: isinstance(v, list) and len(v) <= 32 and all(
+                      _is_int(d) and 0 <= d < 2**31 for d in v), "a list of integers")}
+        if hint == "int | None":  # a count or a seed
+            checks["int"] = (lambda v: _is_int(v) and 0 <= v < 2**63, "a non-negative integer")
+        if base not in checks:
             self.fail(where, "cannot be given in a model file")
+        ok, wanted = checks[base]
+        if not ok(value):
+            self.fail(where, f"must be {wanted}{' or null' if optional else ''}, got "
+                      f"{value!r:.80}")
 
 
 def weights_dtype(description: dict, path: Path) -> np.dtype | None:
@@ -425,7 +444,7 @@ def parse_model_spec(description: dict, path: Path) -> ModelSpec:
     dtype = np.dtype(check.choice(model["dtype"], "model.dtype", MODEL_DTYPES).lower())
     input_shape = _input_shape(check, model["input_shape"])
     layers = _layers(check, model["layers"])
-    weight_shapes = _weight_shapes(check, layers, input_shape)
+    weight_shapes, trainable_shapes, _ = _weight_shapes(check, layers, input_shape)
     metadata = description.get("metadata")
     if metadata is None:
         metadata = {}
@@ -434,7 +453,8 @@ def parse_model_spec(description: dict, path: Path) -> ModelSpec:
     compile_spec = None
     if description.get("compile") is not None:
         compile_spec = _compile_spec(check, description["compile"])
-    return ModelSpec(name, dtype, input_shape, layers, weight_shapes, compile_spec, metadata)
+    return ModelSpec(name, dtype, input_shape, layers, weight_shapes, trainable_shapes,
+                     compile_spec, metadata)
 
 
 def _input_shape(check: _Checker, value) -> tuple[int, ...]:
@@ -446,38 +466,75 @@ def _input_shape(check: _Checker, value) -> tuple[int, ...]:
     return tuple(value)
 
 
-def _layers(check: _Checker, value) -> list[tuple[str, dict]]:
+def _layers(check: _Checker, value, where: str = "model.layers",
+            depth: int = 0) -> list[tuple[str, dict]]:
+    """Each entry ``{"class_name", "config"}`` checked: a registered layer class (or a nested
+    ``Sequential``, whose own ``layers`` are checked the same way) and its constructor
+    arguments, key by key."""
     if not isinstance(value, list) or not value:
-        check.fail("model.layers", f"must be a non-empty list, got {value!r:.80}")
+        check.fail(where, f"must be a non-empty list, got {value!r:.80}")
+    if depth > _MAX_NESTING:
+        check.fail(where, f"nests models more than {_MAX_NESTING} deep")
     layers = []
     for i, entry in enumerate(value):
-        where = f"model.layers[{i}]"
-        check.dict(entry, where, {"class_name", "config"}, {"class_name", "config"})
-        class_name = check.str(entry["class_name"], f"{where}.class_name")
-        if class_name not in _LAYER_KEYS:
-            check.fail(f"{where}.class_name", f"is unknown: {class_name!r:.80}; known: "
-                       f"{sorted(_LAYER_KEYS)}")
-        config = check.dict(entry["config"], f"{where}.config", _LAYER_KEYS[class_name])
-        _layer_config(check, class_name, config, f"{where}.config")
+        here = f"{where}[{i}]"
+        check.dict(entry, here, {"class_name", "config"}, {"class_name", "config"})
+        class_name = check.str(entry["class_name"], f"{here}.class_name")
+        if class_name == "Sequential":
+            config = check.dict(entry["config"], f"{here}.config",
+                                {"name", "dtype", "input_shape", "layers"}, {"layers"})
+            _layers(check, config["layers"], f"{here}.config.layers", depth + 1)
+        elif class_name not in layers_module.LAYERS.names() or class_name == "InputLayer":
+            known = sorted(set(layers_module.LAYERS.names()) - {"InputLayer"}) + ["Sequential"]
+            check.fail(f"{here}.class_name", f"is unknown: {class_name!r:.80}; known: {known}")
+        else:
+            config = entry["config"]
+            _layer_config(check, layers_module.LAYERS.lookup(class_name), config,
+                          f"{here}.config")
         layers.append((class_name, config))
     return layers
 
 
-def _layer_config(check: _Checker, class_name: str, config: dict, where: str) -> None:
-    if "name" in config:
-        check.str(config["name"], f"{where}.name")
-    if config.get("activation") is not None:
-        check.choice(config["activation"], f"{where}.activation", activations.ACTIVATIONS)
-    if class_name != "Dense":
+def _layer_config(check: _Checker, cls: type, config, where: str) -> None:
+    """``config`` as keyword arguments of layer class ``cls``: the name, activations,
+    initializers and regularizers by their registries, everything else by its type hint."""
+    params = _init_params(cls)
+    check.dict(config, where, set(params) - {"input_shape", "input_dim"})
+    for key, value in config.items():
+        here = f"{where}.{key}"
+        if key == "name":
+            check.str(value, here)
+        elif key == "activation":
+            if value is not None:
+                check.choice(value, here, activations.ACTIVATIONS)
+        elif key.endswith("_initializer"):
+            _initializer(check, value, here)
+        elif key.endswith("_regularizer"):
+            _registered(check, value, here, regularizers.REGULARIZERS)
+        elif key == "units" and not (_is_int(value) and value >= 1):
+            check.fail(here, f"must be a positive integer, got {value!r:.80}")
+        else:
+            check.typed(value, here, params[key])
+
+
+def _init_params(cls: type) -> dict[str, str]:
+    """``name -> type hint`` (as written) of ``cls.__init__``'s keyword arguments."""
+    hints = {}
+    for name, p in inspect.signature(cls.__init__).parameters.items():
+        if name != "self" and p.kind is p.POSITIONAL_OR_KEYWORD:
+            hint = p.annotation
+            hints[name] = hint if isinstance(hint, str) else getattr(hint, "__name__", str(hint))
+    return hints
+
+
+def _registered(check: _Checker, value, where: str, registry) -> None:
+    """None, a registered name, or ``{"name"/"class_name", "config"}`` of ``registry``."""
+    if value is None:
         return
-    units = config.get("units")
-    if not (_is_int(units) and units >= 1):
-        check.fail(f"{where}.units", f"must be a positive integer, got {units!r:.80}")
-    if not isinstance(config.get("use_bias", True), bool):
-        check.fail(f"{where}.use_bias", f"must be true or false, got {config['use_bias']!r:.80}")
-    for key in ("kernel_initializer", "bias_initializer"):
-        if key in config:
-            _initializer(check, config[key], f"{where}.{key}")
+    try:
+        registry.get(value)
+    except (TypeError, ValueError, KeyError) as exc:
+        check.fail(where, f"is invalid: {exc}")
 
 
 def _initializer(check: _Checker, value, where: str) -> None:
@@ -499,27 +556,37 @@ def _initializer(check: _Checker, value, where: str) -> None:
         check.fail(f"{where}.config", "maxval - minval must be finite")
 
 
-def _weight_shapes(check: _Checker, layers, input_shape) -> list[tuple[int, ...]]:
-    """Kernel ``(in, units)`` and bias ``(units,)`` per Dense, walking the per-sample shape."""
-    shapes: list[tuple[int, ...]] = []
-    shape = input_shape
+def _weight_shapes(check: _Checker, layers, input_shape, where: str = "model.layers"
+                   ) -> tuple[list[tuple[int, ...]], list[tuple[int, ...]], tuple[int, ...]]:
+    """``(weight shapes in get_weights() order, trainable shapes in order, output shape)``,
+    walking the per-sample shape through the layers (nested models included).  Each layer
+    is constructed from its checked config, which allocates nothing, and asked for
+    :meth:`scratchnn.layers.Layer.weight_shapes`."""
+    weights: list[tuple[int, ...]] = []
+    trainable: list[tuple[int, ...]] = []
+    shape = tuple(input_shape)
     for i, (class_name, config) in enumerate(layers):
-        if class_name == "Flatten":
-            shape = (math.prod(shape),)
-        elif class_name == "Dense":
-            if len(shape) != 1:
-                check.fail(f"model.layers[{i}]", f"is a Dense layer receiving per-sample "
-                           f"shape {shape}; Dense needs 1-D input (a Flatten before it)")
-            units = config["units"]
-            shapes.append((shape[0], units))
-            if config.get("use_bias", True):
-                shapes.append((units,))
-            shape = (units,)
-    return shapes
+        here = f"{where}[{i}]"
+        if class_name == "Sequential":
+            inner = _layers(check, config["layers"], f"{here}.config.layers")
+            w, t, shape = _weight_shapes(check, inner, shape, f"{here}.config.layers")
+            weights += w
+            trainable += t
+            continue
+        try:
+            layer = layers_module.LAYERS.lookup(class_name)(**config)
+            params, state = layer.weight_shapes(shape)
+            shape = tuple(layer.compute_output_shape(shape))
+        except (TypeError, ValueError) as exc:
+            check.fail(here, f"cannot take per-sample input shape {shape}: {exc}")
+        weights += list(params) + list(state)
+        trainable += list(params)
+    return weights, trainable, shape
 
 
 def _compile_spec(check: _Checker, value) -> CompileSpec:
-    check.dict(value, "compile", {"loss", "optimizer", "metrics"}, {"loss", "optimizer"})
+    check.dict(value, "compile", {"loss", "optimizer", "metrics", "weighted_metrics"},
+               {"loss", "optimizer"})
     built = {}
     for key, registry in (("loss", losses.LOSSES), ("optimizer", optimizers.OPTIMIZERS)):
         where = f"compile.{key}"
@@ -532,12 +599,17 @@ def _compile_spec(check: _Checker, value) -> CompileSpec:
             built[key] = registry.lookup(name)(**config)
         except (TypeError, ValueError) as exc:
             check.fail(f"{where}.config", f"is invalid: {exc}")
-    metric_names = value.get("metrics", [])
-    if not isinstance(metric_names, list):
-        check.fail("compile.metrics", f"must be a list of names, got {metric_names!r:.80}")
-    for i, metric in enumerate(metric_names):
-        check.str(metric, f"compile.metrics[{i}]")
+    metric_names = _metric_names(check, value.get("metrics", []), "compile.metrics")
+    _metric_names(check, value.get("weighted_metrics", []), "compile.weighted_metrics")
+    return CompileSpec(built["loss"], built["optimizer"], metric_names, value)
+
+
+def _metric_names(check: _Checker, names, where: str) -> list[str]:
+    if not isinstance(names, list):
+        check.fail(where, f"must be a list of names, got {names!r:.80}")
+    for i, metric in enumerate(names):
+        check.str(metric, f"{where}[{i}]")
         if metric not in metrics.METRICS:  # any case, as compile(metrics=[...]) takes them
-            check.fail(f"compile.metrics[{i}]", f"is an unknown metric {metric!r:.80}; known: "
+            check.fail(f"{where}[{i}]", f"is an unknown metric {metric!r:.80}; known: "
                        f"{metrics.METRICS.known()}")
-    return CompileSpec(built["loss"], built["optimizer"], list(metric_names), value)
+    return list(names)

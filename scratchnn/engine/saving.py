@@ -120,15 +120,15 @@ def _build(spec: ModelSpec, path) -> object:
         model = _model_class.from_config(spec.model_config())
     except (TypeError, ValueError) as exc:  # the checks should have caught it already
         raise ModelFileError(f"{path}: invalid model description: {exc}") from exc
-    dense = [(layer, layer.kernel_initializer, layer.bias_initializer) for layer in model.layers
-             if hasattr(layer, "kernel_initializer")]
-    for layer, _, _ in dense:
-        layer.kernel_initializer = layer.bias_initializer = Zeros()
+    saved = [(layer, key, value) for layer in model.leaf_layers()
+             for key, value in vars(layer).items() if key.endswith("_initializer")]
+    for layer, key, _ in saved:
+        setattr(layer, key, Zeros())
     try:
         model.build(spec.input_shape)
     finally:
-        for layer, kernel_initializer, bias_initializer in dense:
-            layer.kernel_initializer, layer.bias_initializer = kernel_initializer, bias_initializer
+        for layer, key, value in saved:
+            setattr(layer, key, value)
     model.metadata = dict(spec.metadata)
     return model
 

@@ -15,6 +15,7 @@ Protocol (as in deep-learning-from-scratch's ``common/layers.py``):
   None when the caller says it does not need it (``need_input_grad=False``: the model's first
   layer during training, whose input is the data).  It never modifies ``dout`` and never
   recomputes the forward pass.
+* ``weight_shapes(input_shape)`` gives the shapes ``build`` would create, allocating nothing.
 * ``regularization_loss()`` is the penalty this layer adds to the model's loss (0 without
   regularizers; see :mod:`scratchnn.regularizers`): the weight penalties at the current
   weights plus the activity penalty of the last ``forward``.  ``backward`` adds the penalty's
@@ -78,6 +79,14 @@ class Layer:
 
     def compute_output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
         return tuple(input_shape)
+
+    def weight_shapes(self, input_shape: tuple[int, ...]
+                      ) -> tuple[list[tuple[int, ...]], list[tuple[int, ...]]]:
+        """``(trainable, non_trainable)``: the shapes :meth:`build` would give ``params`` and
+        ``state`` for per-sample ``input_shape``, in order, without allocating anything (a
+        model file is checked against them before any array is read).  Raises ``ValueError``
+        for an input shape the layer cannot take."""
+        return [], []
 
     @property
     def output_shape(self) -> tuple[int, ...]:

@@ -72,13 +72,19 @@ class Dense(Layer):
         self._a = None
         self._z = None
 
+    def weight_shapes(self, input_shape):
+        """Kernel (D, U) and bias (U,) for per-sample input (D,)."""
+        if len(input_shape) != 1:
+            raise ValueError(
+                f"Dense needs 1-D input per sample, i.e. 2-D batches (batch, features); layer "
+                f"{self.name!r} gets per-sample shape {tuple(input_shape)}: add a Flatten layer "
+                f"before it"
+            )
+        return [(input_shape[0], self.units)] + ([(self.units,)] if self.use_bias else []), []
+
     def build(self, input_shape, dtype=None, rng=None):
         super().build(input_shape, dtype, rng)
-        if len(self.input_shape) != 1:
-            raise ValueError(
-                f"Dense layer {self.name!r} expects 2-D input (batch, features), got per-sample "
-                f"shape {self.input_shape}; add a Flatten layer before it"
-            )
+        self.weight_shapes(self.input_shape)  # checks the input is 1-D per sample
         rng = global_rng() if rng is None else rng
         fan_in = self.input_shape[0]
         self.params = {"kernel": self.kernel_initializer((fan_in, self.units), self.dtype, rng)}

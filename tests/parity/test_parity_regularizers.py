@@ -26,7 +26,7 @@ REGULARIZERS = {"l1": lambda: R.L1(0.02), "l2": lambda: R.L2(0.03),
                 "l1l2": lambda: R.L1L2(0.01, 0.02)}
 NETWORKS = {
     # last layer softmax + cross-entropy: the fused head (no activity penalty on that layer)
-    "softmax-ce": ("softmax", "categorical_crossentropy", False),
+    "softmax-ce": ("softmax", "categorical_crossentropy", True),
     "linear-mse": ("linear", "mse", True),
     "sigmoid-mse": ("sigmoid", "mse", True),
 }
