@@ -44,9 +44,12 @@ def numerical_gradient(f: Callable[[], float], x: np.ndarray, h: float = 1e-6) -
     return grad
 
 
-def check_layer(layer, x: np.ndarray, seed: int = 0, h: float = 1e-6) -> dict[str, float]:
+def check_layer(layer, x: np.ndarray, seed: int = 0, h: float = 1e-6,
+                training: bool = False) -> dict[str, float]:
     """Relative errors of ``layer.backward`` against finite differences, for 'x' and each
-    parameter.  ``layer`` must be built in float64 (it is built on ``x`` if not)."""
+    parameter.  ``layer`` must be built in float64 (it is built on ``x`` if not).  The
+    finite differences run ``forward(x, training=training)``: pass ``training=True`` for a
+    layer whose training forward differs (batch statistics; dropout with ``fixed_mask``)."""
     x = np.array(x, dtype=np.float64)
     if not layer.built:
         layer.build(x.shape[1:], np.float64, np.random.default_rng(seed))
@@ -61,7 +64,7 @@ def check_layer(layer, x: np.ndarray, seed: int = 0, h: float = 1e-6) -> dict[st
     analytic.update({k: g.copy() for k, g in layer.grads.items()})
 
     def f() -> float:
-        return float(np.sum(layer.forward(x, training=False) * u))
+        return float(np.sum(layer.forward(x, training=training) * u))
 
     errors = {"x": rel_error(analytic["x"], numerical_gradient(f, x, h))}
     for key, p in layer.params.items():
@@ -78,9 +81,12 @@ def check_loss(loss, y_true: np.ndarray, y_pred: np.ndarray, h: float = 1e-6) ->
     return rel_error(analytic, numeric)
 
 
-def check_model(model, x: np.ndarray, y: np.ndarray, h: float = 1e-6) -> dict[str, float]:
-    """Relative errors of ``model.compute_gradients`` (every weight, and 'x') against finite
-    differences of the model's batch loss.  The model must be float64 and compiled."""
+def check_model(model, x: np.ndarray, y: np.ndarray, h: float = 1e-6,
+                training: bool = False) -> dict[str, float]:
+    """Relative errors of ``model.compute_gradients`` (every trainable weight, and 'x') against
+    finite differences of the model's batch loss (``compute_loss(training=training)``: pass
+    ``training=True`` for models with batch normalization or dropout, the latter with
+    ``fixed_mask`` set).  The model must be float64 and compiled."""
     x = np.array(x, dtype=np.float64)
     _, grads, dx = model.compute_gradients(x, y, return_input_grad=True)
     if model.dtype != np.float64:
@@ -88,9 +94,10 @@ def check_model(model, x: np.ndarray, y: np.ndarray, h: float = 1e-6) -> dict[st
     _, targets = model.prepare_data(x, y)  # validated once, not at every perturbation
 
     def f() -> float:
-        return model.compute_loss(x, targets)  # the training loss, through the same head
+        # the training loss, through the same head
+        return model.compute_loss(x, targets, training=training)
 
     errors = {"x": rel_error(dx, numerical_gradient(f, x, h))}
-    for i, (w, g) in enumerate(zip(model.weights, grads)):
+    for i, (w, g) in enumerate(zip(model.trainable_weights, grads)):
         errors[f"weight{i}"] = rel_error(g, numerical_gradient(f, w, h))
     return errors

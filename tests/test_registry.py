@@ -30,7 +30,9 @@ NAMES = {
     "initializer": (initializers.INITIALIZERS, [
         "glorot_normal", "glorot_uniform", "he_normal", "he_uniform", "ones", "random_normal",
         "random_uniform", "zeros"]),
-    "layer": (layers.LAYERS, ["Activation", "Dense", "Flatten", "InputLayer"]),
+    "layer": (layers.LAYERS, ["Activation", "BatchNormalization", "Dense", "Dropout", "Flatten",
+                              "InputLayer", "LayerNormalization", "LeakyReLU", "ReLU",
+                              "Softmax"]),
     "metric": (metrics.METRICS, ["accuracy", "binary_accuracy", "categorical_accuracy",
                                  "sparse_categorical_accuracy"]),
 }
@@ -158,7 +160,8 @@ def test_layer_class_names_are_case_insensitive_too():
      "'glorot_normal', 'glorot_uniform', 'he_normal', 'he_uniform', 'ones', 'random_normal', "
      "'random_uniform', 'zeros'"),
     (lambda: layers.deserialize({"class_name": "Conv2D", "config": {}}),
-     "Unknown layer 'Conv2D'; known: 'Activation', 'Dense', 'Flatten', 'InputLayer'"),
+     "Unknown layer 'Conv2D'; known: 'Activation', 'BatchNormalization', 'Dense', 'Dropout', "
+     "'Flatten', 'InputLayer', 'LayerNormalization', 'LeakyReLU', 'ReLU', 'Softmax'"),
     (lambda: metrics.get("auc"), "Unknown metric 'auc'; known: 'acc', 'accuracy', "
      "'binary_accuracy', 'categorical_accuracy', 'sparse_categorical_accuracy'"),
     (lambda: optimizers.deserialize({"name": "lion"}), "Unknown optimizer 'lion'"),

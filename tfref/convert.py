@@ -145,7 +145,7 @@ def to_keras(model: scratchnn.Sequential, compile: bool | None = None):
                 kl.append(keras.layers.Activation(_activation_name(layer.activation),
                                                   name=layer.name, dtype=dtype))
             else:
-                raise ValueError(f"layer {layer!r} has no Keras equivalent in tfref")
+                kl.append(_toolbox_to_keras(layer, keras, dtype))
         keras_model = keras.Sequential(kl, name=model.name)
         keras_model.set_weights(model.get_weights())
         if compile:
@@ -196,8 +196,7 @@ def from_keras(keras_model, metrics: Sequence[str] | None = None) -> scratchnn.S
                 raise ValueError(f"Activation layer {layer.name!r} has unsupported {act!r}")
             ours.append(snn_layers.Activation(act, name=layer.name))
         else:
-            raise ValueError(f"Keras layer {layer.name!r} ({type(layer).__name__}) has no "
-                             "scratchnn equivalent in tfref")
+            ours.append(_toolbox_from_keras(layer, keras))
     model = scratchnn.Sequential(ours, name=keras_model.name, dtype=dtype)
     model.build()
     model.set_weights([np.asarray(w) for w in keras_model.get_weights()])
@@ -205,3 +204,75 @@ def from_keras(keras_model, metrics: Sequence[str] | None = None) -> scratchnn.S
         model.compile(optimizer=from_keras_optimizer(keras_model.optimizer),
                       loss=_scratchnn_loss(keras_model.loss), metrics=list(metrics or []))
     return model
+
+
+# -- the dropout, normalization and activation layers -------------------------------------------
+#: scratchnn layer class -> (Keras class name, the config keys both take alike).
+_TOOLBOX = {
+    snn_layers.BatchNormalization: ("BatchNormalization", (
+        "axis", "momentum", "epsilon", "center", "scale", "beta_initializer",
+        "gamma_initializer", "moving_mean_initializer", "moving_variance_initializer")),
+    snn_layers.LayerNormalization: ("LayerNormalization", (
+        "axis", "epsilon", "center", "scale", "beta_initializer", "gamma_initializer")),
+    snn_layers.Dropout: ("Dropout", ("rate", "noise_shape", "seed")),
+    snn_layers.Softmax: ("Softmax", ("axis",)),
+    snn_layers.ReLU: ("ReLU", ("max_value", "negative_slope", "threshold")),
+    snn_layers.LeakyReLU: ("LeakyReLU", ("negative_slope",)),
+}
+_FIXED_MASK_DROPOUT: dict = {}
+
+
+def fixed_mask_dropout(rate: float, mask, name: str | None = None, dtype=None):
+    """A Keras layer applying the given keep ``mask`` (boolean, broadcastable to its input) with
+    TF's dropout formula, ``where(mask, x * (1/(1-rate)), 0)`` (``tf.nn.experimental.
+    stateless_dropout``'s op order), in training mode; the identity in inference.  Lets a
+    Keras model use exactly the mask a scratchnn ``Dropout`` drew (its ``fixed_mask``)."""
+    tf, keras = require_tf()
+    if "cls" not in _FIXED_MASK_DROPOUT:
+        class FixedMaskDropout(keras.layers.Layer):
+            def __init__(self, rate, mask, **kwargs):
+                super().__init__(**kwargs)
+                self.rate, self.keep = float(rate), np.asarray(mask, dtype=bool)
+
+            def call(self, inputs, training=None):
+                if not training or self.rate == 0.0:
+                    return inputs
+                scale = tf.constant(1 / (1 - self.rate), dtype=inputs.dtype)
+                return tf.where(tf.constant(self.keep), inputs * scale,
+                                tf.zeros((), dtype=inputs.dtype))
+
+        _FIXED_MASK_DROPOUT["cls"] = FixedMaskDropout
+    return _FIXED_MASK_DROPOUT["cls"](rate, mask, name=name, dtype=dtype)
+
+
+def _toolbox_to_keras(layer, keras, dtype: str):
+    """The Keras layer for a scratchnn Dropout/normalization/activation layer (a Dropout with
+    ``fixed_mask`` set becomes :func:`fixed_mask_dropout`)."""
+    if type(layer) not in _TOOLBOX:
+        raise ValueError(f"layer {layer!r} has no Keras equivalent in tfref")
+    if type(layer) is snn_layers.Dropout and layer.fixed_mask is not None:
+        return fixed_mask_dropout(layer.rate, layer.fixed_mask, name=layer.name, dtype=dtype)
+    keras_name, keys = _TOOLBOX[type(layer)]
+    config = layer.get_config()
+    return getattr(keras.layers, keras_name)(**{k: config[k] for k in keys}, name=layer.name,
+                                             dtype=dtype)
+
+
+def _toolbox_from_keras(layer, keras):
+    """The scratchnn layer for a Keras Dropout/normalization/activation layer."""
+    for ours, (keras_name, keys) in _TOOLBOX.items():
+        if type(layer) is getattr(keras.layers, keras_name):
+            config = layer.get_config()
+            args = {k: config[k] for k in keys if not k.endswith("initializer")}
+            if isinstance(args.get("axis"), (list, tuple)):
+                if len(args["axis"]) != 1:
+                    raise ValueError(f"{keras_name} {layer.name!r}: only one axis is supported")
+                args["axis"] = args["axis"][0]
+            if isinstance(args.get("noise_shape"), list):
+                args["noise_shape"] = tuple(args["noise_shape"])
+            if config.get("rms_scaling") or config.get("renorm") or config.get("synchronized"):
+                raise ValueError(f"{keras_name} {layer.name!r}: options without a scratchnn "
+                                 "equivalent")
+            return ours(**args, name=layer.name)
+    raise ValueError(f"Keras layer {layer.name!r} ({type(layer).__name__}) has no "
+                     "scratchnn equivalent in tfref")
