@@ -78,6 +78,13 @@ class BatchNormalization(Layer):
         self._initializers = {k: initializers.get(v) for k, v in self.initializer_names.items()}
         self._cache: tuple | None = None
 
+    def weight_shapes(self, input_shape):
+        """(C,) for each of gamma and beta (those enabled), and moving_mean, moving_variance;
+        C = the size of ``axis``."""
+        axis = resolve_axis(self.axis, tuple(input_shape), self.name)
+        size = (tuple(input_shape)[axis - 1],)
+        return [size] * (int(self.scale) + int(self.center)), [size, size]
+
     def build(self, input_shape, dtype=None, rng=None):
         super().build(input_shape, dtype, rng)
         self._axis = resolve_axis(self.axis, self.input_shape, self.name)

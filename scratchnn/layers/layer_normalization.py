@@ -47,6 +47,13 @@ class LayerNormalization(Layer):
         self._init_gamma = initializers.get(gamma_initializer)
         self._cache: tuple | None = None
 
+    def weight_shapes(self, input_shape):
+        """(C,) for each of gamma and beta (those enabled);
+        C = the size of ``axis``."""
+        axis = resolve_axis(self.axis, tuple(input_shape), self.name)
+        size = (tuple(input_shape)[axis - 1],)
+        return [size] * (int(self.scale) + int(self.center)), []
+
     def build(self, input_shape, dtype=None, rng=None):
         super().build(input_shape, dtype, rng)
         self._axis = resolve_axis(self.axis, self.input_shape, self.name)
