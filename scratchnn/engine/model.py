@@ -98,7 +98,7 @@ class Sequential:
         if not isinstance(layer, (Layer, Sequential)):
             raise TypeError(f"Sequential.add expects a scratchnn layer or Sequential model, "
                             f"got {layer!r}")
-        if layer is self:
+        if layer is self or (isinstance(layer, Sequential) and layer.contains(self)):
             raise ValueError("a Sequential model cannot contain itself")
         self.built = False  # rebuilt (keeping existing weights) on next use
         if isinstance(layer, InputLayer):
@@ -112,6 +112,11 @@ class Sequential:
         self._leaves = self.leaf_layers()
         if self.compiled:
             self.output_head = output_head(self._leaves[-1], self.loss)
+
+    def contains(self, model: Sequential) -> bool:
+        """True when ``model`` is one of this model's entries, at any depth."""
+        return any(entry is model or (isinstance(entry, Sequential) and entry.contains(model))
+                   for entry in self.layers)
 
     @property
     def declared_input_shape(self) -> tuple[int, ...] | None:
