@@ -351,6 +351,19 @@ def _is_real(value) -> bool:
             and math.isfinite(value))
 
 
+def _keyword_params(cls: type) -> dict:
+    """Named parameters of ``cls.__init__``, and of its bases' when it passes ``**kwargs`` on."""
+    params: dict = {}
+    for klass in cls.__mro__:
+        if "__init__" in vars(klass):
+            signature = inspect.signature(klass.__init__).parameters
+            params.update({name: p for name, p in signature.items() if name not in params
+                           and name != "self" and p.kind is p.POSITIONAL_OR_KEYWORD})
+            if all(p.kind is not p.VAR_KEYWORD for p in signature.values()):
+                break
+    return params
+
+
 class _Checker:
     """Raises :class:`ModelFileError` prefixed by the file and the JSON path of the value."""
 
@@ -384,8 +397,7 @@ class _Checker:
 
     def kwargs(self, value, where: str, cls: type) -> dict:
         """Check ``value`` as keyword arguments of ``cls(...)`` against its type hints."""
-        params = {name: p for name, p in inspect.signature(cls.__init__).parameters.items()
-                  if name != "self" and p.kind is p.POSITIONAL_OR_KEYWORD}
+        params = _keyword_params(cls)
         self.dict(value, where, set(params))
         for key, item in value.items():
             hint = params[key].annotation
@@ -400,7 +412,11 @@ class _Checker:
             self.fail(where, f"must be a finite number, got {value!r:.80}")
         elif hint == "int | None" and value is not None and not (_is_int(value) and value >= 0):
             self.fail(where, f"must be a non-negative integer or null, got {value!r:.80}")
-        elif hint not in ("bool", "float", "int | None"):
+        elif hint == "float | None" and value is not None and not _is_real(value):
+            self.fail(where, f"must be a finite number or null, got {value!r:.80}")
+        elif hint == "LearningRate" and not (_is_real(value) or isinstance(value, dict)):
+            self.fail(where, f"must be a number or a schedule object, got {value!r:.80}")
+        elif hint not in ("bool", "float", "int | None", "float | None", "LearningRate"):
             self.fail(where, "cannot be given in a model file")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from scratchnn.arguments import check_real
-from scratchnn.optimizers.base import Optimizer
+from scratchnn.optimizers.base import LearningRate, Optimizer
 
 
 class Adadelta(Optimizer):
@@ -28,8 +28,8 @@ class Adadelta(Optimizer):
     name = "adadelta"
     slot_names = ("accumulated_grad", "accumulated_delta_var")
 
-    def __init__(self, learning_rate=0.001, rho: float = 0.95, epsilon: float = 1e-7,
-                 **options):
+    def __init__(self, learning_rate: LearningRate = 0.001, rho: float = 0.95,
+                 epsilon: float = 1e-7, **options):
         super().__init__(learning_rate, **options)
         self.rho = check_real(rho, "rho", 0.0, 1.0)
         self.epsilon = check_real(epsilon, "epsilon", 0.0)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from scratchnn.arguments import check_real
-from scratchnn.optimizers.base import Optimizer, _f32
+from scratchnn.optimizers.base import LearningRate, Optimizer, _f32
 
 
 class Adagrad(Optimizer):
@@ -21,7 +21,7 @@ class Adagrad(Optimizer):
     name = "adagrad"
     slot_names = ("accumulator",)
 
-    def __init__(self, learning_rate: float = 0.001, initial_accumulator_value: float = 0.1,
+    def __init__(self, learning_rate: LearningRate = 0.001, initial_accumulator_value: float = 0.1,
                  epsilon: float = 1e-7, **options):
         super().__init__(learning_rate, **options)
         self.initial_accumulator_value = check_real(

@@ -6,7 +6,7 @@ import numpy as np
 
 from scratchnn import fastpath
 from scratchnn.arguments import check_bool, check_real
-from scratchnn.optimizers.base import Optimizer
+from scratchnn.optimizers.base import LearningRate, Optimizer
 
 
 def _set_moment_hyperparameters(opt: Optimizer, beta_1, beta_2, epsilon) -> None:
@@ -50,7 +50,7 @@ class Adam(Optimizer):
     name = "adam"
     slot_names = ("m", "v")
 
-    def __init__(self, learning_rate: float = 0.001, beta_1: float = 0.9,
+    def __init__(self, learning_rate: LearningRate = 0.001, beta_1: float = 0.9,
                  beta_2: float = 0.999, epsilon: float = 1e-7, amsgrad: bool = False, **options):
         super().__init__(learning_rate, **options)
         self.amsgrad = check_bool(amsgrad, "amsgrad")
@@ -93,7 +93,7 @@ class AdamW(Adam):
 
     name = "adamw"
 
-    def __init__(self, learning_rate: float = 0.001, weight_decay: float = 0.004,
+    def __init__(self, learning_rate: LearningRate = 0.001, weight_decay: float = 0.004,
                  beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-7,
                  amsgrad: bool = False, **options):
         # Keras's AdamW requires a weight decay; the base class applies it.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from scratchnn.optimizers.adam import _moment_config, _set_moment_hyperparameters
-from scratchnn.optimizers.base import Optimizer, _f32
+from scratchnn.optimizers.base import LearningRate, Optimizer, _f32
 
 
 class Adamax(Optimizer):
@@ -23,7 +23,7 @@ class Adamax(Optimizer):
     name = "adamax"
     slot_names = ("m", "u")
 
-    def __init__(self, learning_rate: float = 0.001, beta_1: float = 0.9,
+    def __init__(self, learning_rate: LearningRate = 0.001, beta_1: float = 0.9,
                  beta_2: float = 0.999, epsilon: float = 1e-7, **options):
         super().__init__(learning_rate, **options)
         _set_moment_hyperparameters(self, beta_1, beta_2, epsilon)

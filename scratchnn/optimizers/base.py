@@ -31,6 +31,9 @@ from scratchnn.arguments import check_real
 from scratchnn.optimizers import schedules as schedules_module
 from scratchnn.optimizers.schedules import LearningRateSchedule
 
+#: What ``learning_rate=`` accepts: a number, a schedule, or a serialized schedule.
+LearningRate = float | LearningRateSchedule | dict
+
 #: Keras's option keys, in the order its ``get_config`` lists them.
 OPTION_KEYS = ("weight_decay", "clipnorm", "global_clipnorm", "clipvalue")
 
@@ -52,7 +55,7 @@ class Optimizer:
     name = "optimizer"
     slot_names: tuple[str, ...] = ()
 
-    def __init__(self, learning_rate: float | LearningRateSchedule | dict = 0.001,
+    def __init__(self, learning_rate: LearningRate = 0.001,
                  weight_decay: float | None = None, clipnorm: float | None = None,
                  clipvalue: float | None = None, global_clipnorm: float | None = None):
         clips = (clipnorm, clipvalue, global_clipnorm)

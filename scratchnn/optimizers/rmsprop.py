@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from scratchnn.arguments import check_bool, check_real
-from scratchnn.optimizers.base import Optimizer
+from scratchnn.optimizers.base import LearningRate, Optimizer
 
 
 class RMSprop(Optimizer):
@@ -24,7 +24,7 @@ class RMSprop(Optimizer):
 
     name = "rmsprop"
 
-    def __init__(self, learning_rate: float = 0.001, rho: float = 0.9, momentum: float = 0.0,
+    def __init__(self, learning_rate: LearningRate = 0.001, rho: float = 0.9, momentum: float = 0.0,
                  epsilon: float = 1e-7, centered: bool = False, **options):
         super().__init__(learning_rate, **options)
         self.rho = check_real(rho, "rho", 0.0, 1.0)

@@ -6,7 +6,7 @@ import numpy as np
 
 from scratchnn import fastpath
 from scratchnn.arguments import check_bool, check_real
-from scratchnn.optimizers.base import Optimizer
+from scratchnn.optimizers.base import LearningRate, Optimizer
 
 
 class SGD(Optimizer):
@@ -24,8 +24,8 @@ class SGD(Optimizer):
 
     name = "sgd"
 
-    def __init__(self, learning_rate=0.01, momentum: float = 0.0, nesterov: bool = False,
-                 **options):
+    def __init__(self, learning_rate: LearningRate = 0.01, momentum: float = 0.0,
+                 nesterov: bool = False, **options):
         super().__init__(learning_rate, **options)
         self.momentum = check_real(momentum, "momentum", 0.0, 1.0)
         self.nesterov = check_bool(nesterov, "nesterov")
