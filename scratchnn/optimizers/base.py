@@ -103,7 +103,7 @@ class Optimizer:
         return lr if isinstance(lr, LearningRateSchedule) else None
 
     def _current_learning_rate(self) -> float | np.float32:
-        """A schedule's float32 value at ``iterations``, or the Python float."""
+        """The Python float, or a schedule's float32 value at ``iterations``."""
         lr = self._learning_rate
         return lr(self.iterations) if isinstance(lr, LearningRateSchedule) else lr
 

@@ -6,14 +6,17 @@ A schedule is a callable ``schedule(step) -> np.float32``; an optimizer built wi
 before every update.  Keras converts the Python-float initial rate to a float32 tensor, so every
 schedule computes in float32: ``step`` and the float hyperparameters are cast to float32 first
 (Python floats combined with float32 values stay float32, NumPy 2's rules for weak scalars,
-as in TensorFlow), one NumPy operation per Keras operation, in Keras's order.  The optimizer then
-casts the value to the variable dtype (exact for float64).
+as in TensorFlow), one operation per Keras operation, in Keras's order.  The optimizer then
+casts the value to the variable dtype (exact for float64).  Keras does so whatever
+``keras.config.floatx()`` is: TensorFlow converts a Python float to a float32 tensor.
 
 ``serialize`` / ``deserialize`` use Keras's ``{"class_name": ..., "config": ...}`` form.
 """
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import math
 
 import numpy as np
@@ -22,6 +25,40 @@ from scratchnn.arguments import check_bool
 from scratchnn.registry import Registry
 
 F32 = np.float32
+
+
+def _libm(name: str, arity: int):
+    """The C library's float32 function ``name`` (``cosf``, ``logf``, ``powf``), or None."""
+    path = ctypes.util.find_library("m")
+    try:
+        function = getattr(ctypes.CDLL(path), name)
+    except (OSError, AttributeError, TypeError):
+        return None
+    function.argtypes = [ctypes.c_float] * arity
+    function.restype = ctypes.c_float
+    return function
+
+
+# TensorFlow evaluates a scalar float32 cos / log / pow with the C library's cosf / logf / powf
+# (Eigen's scalar path), which round differently from NumPy's vectorised float32 versions in
+# the last place; calling the same functions makes the schedules bitwise Keras's.  Without a
+# loadable C math library, NumPy's float32 functions are used (within 1 ulp).
+_COSF, _LOGF, _POWF = _libm("cosf", 1), _libm("logf", 1), _libm("powf", 2)
+
+
+def _cos(x) -> np.float32:
+    r"""float32 :math:`\cos x`."""
+    return F32(_COSF(x)) if _COSF else np.cos(F32(x))
+
+
+def _log(x) -> np.float32:
+    r"""float32 :math:`\log x`."""
+    return F32(_LOGF(x)) if _LOGF else np.log(F32(x))
+
+
+def _pow(x, y) -> np.float32:
+    """float32 :math:`x^y`."""
+    return F32(_POWF(x, y)) if _POWF else np.power(F32(x), F32(y))
 
 
 class LearningRateSchedule:
@@ -67,7 +104,7 @@ class ExponentialDecay(LearningRateSchedule):
         p = F32(step) / F32(self.decay_steps)
         if self.staircase:
             p = np.floor(p)
-        return F32(self.initial_learning_rate) * np.power(F32(self.decay_rate), p)
+        return F32(self.initial_learning_rate) * _pow(F32(self.decay_rate), p)
 
     def get_config(self) -> dict:
         return {"initial_learning_rate": self.initial_learning_rate,
@@ -152,7 +189,7 @@ class PolynomialDecay(LearningRateSchedule):
         else:
             s = np.minimum(s, d)
         p = s / d
-        return (initial - end) * np.power(F32(1) - p, F32(self.power)) + end
+        return (initial - end) * _pow(F32(1) - p, F32(self.power)) + end
 
     def get_config(self) -> dict:
         return {"initial_learning_rate": self.initial_learning_rate,
@@ -162,7 +199,7 @@ class PolynomialDecay(LearningRateSchedule):
 
 def _cosine(fraction, alpha) -> np.float32:
     r""":math:`(1-\alpha)\,\tfrac12(1 + \cos(\pi f)) + \alpha` in float32 (Keras's order)."""
-    cosine_decayed = F32(0.5) * (F32(1.0) + np.cos(F32(math.pi) * fraction))
+    cosine_decayed = F32(0.5) * (F32(1.0) + _cos(F32(math.pi) * fraction))
     return F32(1 - alpha) * cosine_decayed + F32(alpha)
 
 
@@ -228,17 +265,17 @@ class CosineDecayRestarts(LearningRateSchedule):
         if t_mul == F32(1.0):
             i_restart = np.floor(fraction)
             return i_restart, fraction - i_restart
-        i_restart = np.floor(np.log(F32(1.0) - fraction * (F32(1.0) - t_mul)) / np.log(t_mul))
-        sum_r = (F32(1.0) - np.power(t_mul, i_restart)) / (F32(1.0) - t_mul)
-        return i_restart, (fraction - sum_r) / np.power(t_mul, i_restart)
+        i_restart = np.floor(_log(F32(1.0) - fraction * (F32(1.0) - t_mul)) / _log(t_mul))
+        sum_r = (F32(1.0) - _pow(t_mul, i_restart)) / (F32(1.0) - t_mul)
+        return i_restart, (fraction - sum_r) / _pow(t_mul, i_restart)
 
     def __call__(self, step) -> np.float32:
         alpha, t_mul, m_mul = F32(self.alpha), F32(self._t_mul), F32(self._m_mul)
         fraction = F32(step) / F32(self.first_decay_steps)
         i_restart, fraction = self._restart(fraction, t_mul)
-        m_fac = np.power(m_mul, i_restart)
+        m_fac = _pow(m_mul, i_restart)
         cosine_decayed = (F32(0.5) * m_fac
-                          * (F32(1.0) + np.cos(F32(math.pi) * fraction)))
+                          * (F32(1.0) + _cos(F32(math.pi) * fraction)))
         return F32(self.initial_learning_rate) * ((F32(1) - alpha) * cosine_decayed + alpha)
 
     def get_config(self) -> dict:
