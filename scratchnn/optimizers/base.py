@@ -255,7 +255,8 @@ def clip_by_global_norm(grads: Sequence[np.ndarray], clipnorm: float) -> list[np
     squared_norms = [np.sum(np.square(g)) for g in grads]
     use_norm = np.sqrt(np.sum(np.stack(squared_norms)))
     scale_for_finite = dt(clipnorm) * np.minimum(dt(1.0) / use_norm, dt(1.0 / clipnorm))
-    scale = scale_for_finite + (use_norm - use_norm)
+    with np.errstate(invalid="ignore"):  # inf - inf = NaN is the point here
+        scale = scale_for_finite + (use_norm - use_norm)
     return [g * scale for g in grads]
 
 
