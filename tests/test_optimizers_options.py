@@ -84,14 +84,13 @@ def test_weight_decay_before_the_step():
 
 def test_weight_decay_then_momentum_in_keras_order():
     opt = optimizers.SGD(0.1, momentum=0.9, weight_decay=0.01, clipvalue=1.0)
-    p, m, expected = 2.0, 0.0, []
+    p, m = 2.0, 0.0
     v = np.array([2.0])
     for g in (3.0, -0.5, 0.25):
         opt.apply([np.array([g])], [v])
         p = p - p * _f32(0.01) * 0.1
         m = m * _f32(0.9) - min(max(g, -1.0), 1.0) * 0.1
         p = p + m
-        expected.append(p)
         assert v[0] == pytest.approx(p, rel=1e-15)
     assert opt.iterations == 3
 
@@ -195,20 +194,23 @@ def test_config_and_round_trip_with_options_and_schedule():
     assert optimizers.AdamW().get_config()["weight_decay"] == 0.004
 
 
-def test_model_with_schedule_and_clipnorm_saves_and_continues(tmp_path):
+@pytest.mark.parametrize("make", [
+    lambda: optimizers.Adam(learning_rate=schedules.ExponentialDecay(0.01, 3, 0.9), clipnorm=1.0),
+    lambda: optimizers.Adadelta(0.5, rho=0.9, weight_decay=0.01, clipvalue=0.5),
+], ids=["adam-schedule-clipnorm", "adadelta-options"])
+def test_saved_model_continues_identically(tmp_path, make):
     rng = np.random.default_rng(0)
     x, y = rng.standard_normal((64, 4)), rng.integers(0, 3, 64)
     snn.utils.set_random_seed(3)
     model = snn.Sequential([Input((4,)), Dense(5, activation="tanh"),
                             Dense(3, activation="softmax")])
-    opt = optimizers.Adam(learning_rate=schedules.ExponentialDecay(0.01, 3, 0.9), clipnorm=1.0)
-    model.compile(opt, "sparse_categorical_crossentropy")
+    model.compile(make(), "sparse_categorical_crossentropy")
     model.fit(x, y, epochs=2, batch_size=16, verbose=0)
     model.save(tmp_path / "model.npz")
     loaded = snn.models.load_model(tmp_path / "model.npz")
     assert loaded.optimizer.get_config() == model.optimizer.get_config()
     assert loaded.optimizer.iterations == model.optimizer.iterations == 8
-    assert loaded.optimizer.learning_rate == model.optimizer.learning_rate < 0.01
+    assert loaded.optimizer.learning_rate == model.optimizer.learning_rate
     for m in (model, loaded):
         snn.utils.set_random_seed(5)
         m.fit(x, y, epochs=1, batch_size=16, verbose=0)
