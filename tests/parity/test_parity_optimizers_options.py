@@ -86,3 +86,15 @@ def test_schedule_values_bitwise(name):
     assert mine.dtype == np.float32 and ref.dtype == np.float32
     np.testing.assert_array_equal(mine, ref, err_msg=name)
     assert type(theirs) is getattr(keras.optimizers.schedules, type(ours).__name__)
+
+
+def test_keras_options_convert_both_ways():
+    _, keras = tfref.backend.require_tf()
+    ours = tfref.from_keras_optimizer(
+        keras.optimizers.SGD(0.1, momentum=0.5, clipnorm=1.0, weight_decay=0.01))
+    assert ours.get_config() == {"learning_rate": pytest.approx(0.1), "momentum": 0.5,
+                                 "nesterov": False, "clipnorm": 1.0, "weight_decay": 0.01}
+    twin = tfref.optimizer(opts.Adam(sch.CosineDecay(0.01, 10), global_clipnorm=2.0))
+    assert twin.global_clipnorm == 2.0
+    assert twin.get_config()["learning_rate"][
+        "class_name"] == "CosineDecay"
