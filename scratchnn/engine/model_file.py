@@ -415,7 +415,7 @@ class _Checker:
         elif hint == "float | None" and value is not None and not _is_real(value):
             self.fail(where, f"must be a finite number or null, got {value!r:.80}")
         elif hint == "LearningRate" and not (_is_real(value) or isinstance(value, dict)):
-            self.fail(where, f"must be a number or a schedule object, got {value!r:.80}")
+            self.fail(where, f"must be a finite number or a schedule object, got {value!r:.80}")
         elif hint not in ("bool", "float", "int | None", "float | None", "LearningRate"):
             self.fail(where, "cannot be given in a model file")
 

@@ -43,6 +43,9 @@ __all__ = [
     "schedules", "serialize", "sgd_update", "weight_decay_update",
 ]
 
+# The public path (as before the split; the registry's messages name it).
+Optimizer.__module__ = __name__
+
 OPTIMIZERS: Registry[Optimizer] = Registry("optimizer", base=Optimizer)
 OPTIMIZERS.add(SGD, "sgd")
 OPTIMIZERS.add(Adam, "adam")
