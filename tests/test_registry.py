@@ -25,7 +25,7 @@ NAMES = {
     "loss": (losses.LOSSES, ["binary_crossentropy", "categorical_crossentropy", "huber",
                              "kl_divergence", "mean_absolute_error", "mean_squared_error",
                              "sparse_categorical_crossentropy"]),
-    "optimizer": (optimizers.OPTIMIZERS, ["adagrad", "adam", "adamax", "adamw", "nadam",
+    "optimizer": (optimizers.OPTIMIZERS, ["adadelta", "adagrad", "adam", "adamax", "adamw", "nadam",
                                           "rmsprop", "sgd"]),
     "initializer": (initializers.INITIALIZERS, [
         "glorot_normal", "glorot_uniform", "he_normal", "he_uniform", "ones", "random_normal",
@@ -146,8 +146,8 @@ def test_layer_class_names_are_case_insensitive_too():
 
 
 @pytest.mark.parametrize("call, message", [
-    (lambda: optimizers.get("lion"), "Unknown optimizer 'lion'; known: 'adagrad', 'adam', "
-     "'adamax', 'adamw', 'nadam', 'rmsprop', 'sgd'"),
+    (lambda: optimizers.get("lion"), "Unknown optimizer 'lion'; known: 'adadelta', 'adagrad', "
+     "'adam', 'adamax', 'adamw', 'nadam', 'rmsprop', 'sgd'"),
     (lambda: losses.get("hinge"),
      "Unknown loss 'hinge'; known: 'binary_crossentropy', 'categorical_crossentropy', 'huber', "
      "'kl_divergence', 'kld', 'mae', 'mean_absolute_error', 'mean_squared_error', 'mse', "
@@ -173,7 +173,7 @@ def test_unknown_names_raise_value_error_naming_kind_name_and_known_names(call, 
 
 
 @pytest.mark.parametrize("call, message", [
-    (lambda: optimizers.get(5), "optimizer must be one of 'adagrad', 'adam', 'adamax', "
+    (lambda: optimizers.get(5), "optimizer must be one of 'adadelta', 'adagrad', 'adam', 'adamax', "
      "'adamw', 'nadam', 'rmsprop', 'sgd', a {'name': ..., "
      "'config': ...} dict or a scratchnn.optimizers.Optimizer instance; got 5"),
     (lambda: losses.get(1.5), "loss must be one of 'binary_crossentropy', "),

@@ -1,7 +1,8 @@
 """Keras optimizers equivalent to scratchnn's, and a harness that feeds both the same gradients.
 
 scratchnn's optimizers (``SGD``, ``Adam``, ``AdamW``, ``RMSprop``, ``Adagrad``, ``Adamax``,
-``Nadam``) follow the update algebra of ``keras/src/optimizers/*.py`` operation by operation (see
+``Nadam``, ``Adadelta``), their options (clipping, weight decay) and learning-rate schedules
+follow the update algebra of ``keras/src/optimizers/*.py`` operation by operation (see
 :mod:`scratchnn.optimizers`), so in float64 the two agree to the last bit or nearly so; the
 remaining differences come from ``pow``/``sqrt`` implementations (TensorFlow's Eigen kernels vs
 NumPy's libm calls), which may round differently in the last place.
@@ -26,7 +27,8 @@ from .compare import Diff, compare
 #: are exactly the scratchnn optimizer's ``get_config()``.
 _KERAS_NAMES = {snn_opt.SGD: "SGD", snn_opt.Adam: "Adam", snn_opt.AdamW: "AdamW",
                 snn_opt.RMSprop: "RMSprop", snn_opt.Adagrad: "Adagrad",
-                snn_opt.Adamax: "Adamax", snn_opt.Nadam: "Nadam"}
+                snn_opt.Adamax: "Adamax", snn_opt.Nadam: "Nadam",
+                snn_opt.Adadelta: "Adadelta"}
 
 
 def optimizer(opt: snn_opt.Optimizer | str, dtype=None):
@@ -42,7 +44,8 @@ def optimizer(opt: snn_opt.Optimizer | str, dtype=None):
     Returns
     -------
     The Keras class of the same name built with ``opt.get_config()`` (e.g.
-    ``keras.optimizers.RMSprop(learning_rate, rho, momentum, epsilon, centered)``), with
+    ``keras.optimizers.RMSprop(learning_rate, rho, momentum, epsilon, centered)``, options such
+    as ``clipnorm`` included; a schedule becomes its Keras twin, see :func:`schedule`), with
     iteration count 0 and fresh slots whatever the state of ``opt``.
     """
     _, keras = require_tf()
@@ -50,34 +53,48 @@ def optimizer(opt: snn_opt.Optimizer | str, dtype=None):
     name = _KERAS_NAMES.get(type(opt))
     if name is None:
         raise ValueError(f"no Keras equivalent known for optimizer {opt!r}")
-    make = lambda: getattr(keras.optimizers, name)(**opt.get_config())  # noqa: E731
+    config = opt.get_config()
+    if isinstance(config["learning_rate"], dict):
+        config["learning_rate"] = schedule(config["learning_rate"])
+    make = lambda: getattr(keras.optimizers, name)(**config)  # noqa: E731
     if dtype is None:
         return make()
     with keras_floatx(dtype):
         return make()
 
 
-def from_keras_optimizer(keras_opt) -> snn_opt.Optimizer:
-    """The scratchnn optimizer with the hyperparameters of a Keras ``SGD`` or ``Adam``.
+def schedule(spec):
+    """The Keras learning-rate schedule for scratchnn's serialized one
+    (``{"class_name": "CosineDecay", "config": {...}}``, or a scratchnn schedule object):
+    ``keras.optimizers.schedules.<class_name>(**config)``; the arguments are the same."""
+    _, keras = require_tf()
+    if not isinstance(spec, dict):
+        spec = snn_opt.schedules.serialize(spec)
+    return getattr(keras.optimizers.schedules, spec["class_name"])(**spec["config"])
 
-    Raises ``ValueError`` for options scratchnn does not implement (AMSGrad, weight decay,
-    gradient clipping, EMA, gradient accumulation, loss scaling).
+
+def from_keras_optimizer(keras_opt) -> snn_opt.Optimizer:
+    """The scratchnn optimizer with the hyperparameters of a Keras ``SGD`` or ``Adam``,
+    clipping and weight-decay options included (a float learning rate only).
+
+    Raises ``ValueError`` for options scratchnn does not implement (AMSGrad, EMA, gradient
+    accumulation, loss scaling).
     """
     _, keras = require_tf()
     cfg = keras_opt.get_config()
-    for key in ("weight_decay", "clipnorm", "clipvalue", "global_clipnorm",
-                "gradient_accumulation_steps", "loss_scale_factor"):
+    for key in ("gradient_accumulation_steps", "loss_scale_factor"):
         if cfg.get(key):
             raise ValueError(f"Keras optimizer option {key}={cfg[key]!r} has no scratchnn "
                              "equivalent")
     if cfg.get("use_ema") or cfg.get("amsgrad"):
         raise ValueError("EMA and AMSGrad have no scratchnn equivalent")
     lr = float(np.asarray(keras_opt.learning_rate))
+    options = {key: cfg[key] for key in snn_opt.base.OPTION_KEYS if cfg.get(key) is not None}
     if type(keras_opt) is keras.optimizers.SGD:
-        return snn_opt.SGD(lr, momentum=cfg["momentum"], nesterov=cfg["nesterov"])
+        return snn_opt.SGD(lr, momentum=cfg["momentum"], nesterov=cfg["nesterov"], **options)
     if type(keras_opt) is keras.optimizers.Adam:
         return snn_opt.Adam(lr, beta_1=cfg["beta_1"], beta_2=cfg["beta_2"],
-                            epsilon=cfg["epsilon"])
+                            epsilon=cfg["epsilon"], **options)
     raise ValueError(f"no scratchnn equivalent known for {type(keras_opt).__name__}")
 
 
@@ -117,9 +134,15 @@ def run_optimizers(
         theirs = [keras.Variable(np.array(v, dtype=dtype), dtype=dtype) for v in initial]
         kopt = optimizer(opt, dtype)
 
-        @tf.function(reduce_retracing=True)
         def keras_apply(gs):
             kopt.apply(gs, theirs)
+
+        if opt.schedule is None:
+            # Eager with a schedule: inside tf.function, Grappler's rewrites and Eigen's
+            # vectorised kernels compute some float32 schedule values 1-2 ulp differently from
+            # the eager (and documented) keras.optimizers.schedules call, which scratchnn's
+            # schedules match bitwise.
+            keras_apply = tf.function(keras_apply, reduce_retracing=True)
 
         diffs = []
         for step in range(steps):

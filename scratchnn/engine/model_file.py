@@ -358,6 +358,19 @@ def _is_real(value) -> bool:
             and math.isfinite(value))
 
 
+def _keyword_params(cls: type) -> dict:
+    """Named parameters of ``cls.__init__``, and of its bases' when it passes ``**kwargs`` on."""
+    params: dict = {}
+    for klass in cls.__mro__:
+        if "__init__" in vars(klass):
+            signature = inspect.signature(klass.__init__).parameters
+            params.update({name: p for name, p in signature.items() if name not in params
+                           and name != "self" and p.kind is p.POSITIONAL_OR_KEYWORD})
+            if all(p.kind is not p.VAR_KEYWORD for p in signature.values()):
+                break
+    return params
+
+
 class _Checker:
     """Raises :class:`ModelFileError` prefixed by the file and the JSON path of the value."""
 
@@ -391,13 +404,10 @@ class _Checker:
 
     def kwargs(self, value, where: str, cls: type) -> dict:
         """Check ``value`` as keyword arguments of ``cls(...)`` against its type hints."""
-        params = {name: p for name, p in inspect.signature(cls.__init__).parameters.items()
-                  if name != "self" and p.kind is p.POSITIONAL_OR_KEYWORD}
+        params = _keyword_params(cls)
         self.dict(value, where, set(params))
         for key, item in value.items():
-            hint = params[key].annotation
-            hint = hint if isinstance(hint, str) else getattr(hint, "__name__", str(hint))
-            self.typed(item, f"{where}.{key}", hint)
+            self.typed(item, f"{where}.{key}", _hint(params[key].annotation))
         return value
 
     def typed(self, value, where: str, hint: str) -> None:
@@ -412,7 +422,10 @@ class _Checker:
                   "int": (lambda v: _is_int(v) and abs(v) < 2**31, "an integer"),
                   "str": (lambda v: isinstance(v, str), "a string"),
                   "tuple[int, ...]": (lambda v: isinstance(v, list) and len(v) <= 32 and all(
-                      _is_int(d) and 0 <= d < 2**31 for d in v), "a list of integers")}
+                      _is_int(d) and 0 <= d < 2**31 for d in v), "a list of integers"),
+                  # an optimizer's learning_rate: a number or a schedule's {class_name, config}
+                  "LearningRate": (lambda v: _is_real(v) or isinstance(v, dict),
+                                   "a finite number or a schedule object")}
         if hint == "int | None":  # a count or a seed
             checks["int"] = (lambda v: _is_int(v) and 0 <= v < 2**63, "a non-negative integer")
         if base not in checks:
@@ -518,13 +531,13 @@ def _layer_config(check: _Checker, cls: type, config, where: str) -> None:
 
 
 def _init_params(cls: type) -> dict[str, str]:
-    """``name -> type hint`` (as written) of ``cls.__init__``'s keyword arguments."""
-    hints = {}
-    for name, p in inspect.signature(cls.__init__).parameters.items():
-        if name != "self" and p.kind is p.POSITIONAL_OR_KEYWORD:
-            hint = p.annotation
-            hints[name] = hint if isinstance(hint, str) else getattr(hint, "__name__", str(hint))
-    return hints
+    """``name -> type hint`` (as written) of ``cls``'s keyword arguments."""
+    return {name: _hint(p.annotation) for name, p in _keyword_params(cls).items()}
+
+
+def _hint(annotation) -> str:
+    return annotation if isinstance(annotation, str) else getattr(annotation, "__name__",
+                                                                  str(annotation))
 
 
 def _registered(check: _Checker, value, where: str, registry) -> None:
