@@ -87,53 +87,44 @@ def _check_steps(value, name: str):
     return value
 
 
-class ExponentialDecay(LearningRateSchedule):
+class _DecayOverSteps(LearningRateSchedule):
+    """What :class:`ExponentialDecay` and :class:`InverseTimeDecay` share: the arguments and
+    the progress :math:`p = s / d` (``floor(s / d)`` with ``staircase``), in float32."""
+
+    def __init__(self, initial_learning_rate: float, decay_steps: int, decay_rate: float,
+                 staircase: bool = False, name: str | None = None):
+        self.initial_learning_rate = initial_learning_rate
+        self.decay_steps = _check_steps(decay_steps, "decay_steps")
+        self.decay_rate = decay_rate
+        self.staircase = check_bool(staircase, "staircase")
+        self.name = type(self).__name__ if name is None else name
+
+    def progress(self, step) -> np.float32:
+        p = F32(step) / F32(self.decay_steps)
+        return np.floor(p) if self.staircase else p
+
+    def get_config(self) -> dict:
+        return {"initial_learning_rate": self.initial_learning_rate,
+                "decay_steps": self.decay_steps, "decay_rate": self.decay_rate,
+                "staircase": self.staircase, "name": self.name}
+
+
+class ExponentialDecay(_DecayOverSteps):
     r""":math:`\eta(s) = \eta_0\, r^{p}`, :math:`p = s / d` (``floor(s / d)`` with
     ``staircase``), with :math:`\eta_0` = ``initial_learning_rate``, :math:`d` =
     ``decay_steps`` (> 0), :math:`r` = ``decay_rate``."""
 
-    def __init__(self, initial_learning_rate: float, decay_steps: int, decay_rate: float,
-                 staircase: bool = False, name: str = "ExponentialDecay"):
-        self.initial_learning_rate = initial_learning_rate
-        self.decay_steps = _check_steps(decay_steps, "decay_steps")
-        self.decay_rate = decay_rate
-        self.staircase = check_bool(staircase, "staircase")
-        self.name = name
-
     def __call__(self, step) -> np.float32:
-        p = F32(step) / F32(self.decay_steps)
-        if self.staircase:
-            p = np.floor(p)
-        return F32(self.initial_learning_rate) * _pow(F32(self.decay_rate), p)
-
-    def get_config(self) -> dict:
-        return {"initial_learning_rate": self.initial_learning_rate,
-                "decay_steps": self.decay_steps, "decay_rate": self.decay_rate,
-                "staircase": self.staircase, "name": self.name}
+        return F32(self.initial_learning_rate) * _pow(F32(self.decay_rate), self.progress(step))
 
 
-class InverseTimeDecay(LearningRateSchedule):
+class InverseTimeDecay(_DecayOverSteps):
     r""":math:`\eta(s) = \eta_0 / (1 + r\,p)`, :math:`p = s / d` (``floor(s / d)`` with
     ``staircase``); arguments as :class:`ExponentialDecay`."""
 
-    def __init__(self, initial_learning_rate: float, decay_steps: int, decay_rate: float,
-                 staircase: bool = False, name: str = "InverseTimeDecay"):
-        self.initial_learning_rate = initial_learning_rate
-        self.decay_steps = _check_steps(decay_steps, "decay_steps")
-        self.decay_rate = decay_rate
-        self.staircase = check_bool(staircase, "staircase")
-        self.name = name
-
     def __call__(self, step) -> np.float32:
-        p = F32(step) / F32(self.decay_steps)
-        if self.staircase:
-            p = np.floor(p)
-        return F32(self.initial_learning_rate) / (F32(1) + F32(self.decay_rate) * p)
-
-    def get_config(self) -> dict:
-        return {"initial_learning_rate": self.initial_learning_rate,
-                "decay_steps": self.decay_steps, "decay_rate": self.decay_rate,
-                "staircase": self.staircase, "name": self.name}
+        return F32(self.initial_learning_rate) / (F32(1) + F32(self.decay_rate)
+                                                  * self.progress(step))
 
 
 class PiecewiseConstantDecay(LearningRateSchedule):
