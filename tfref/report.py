@@ -128,11 +128,23 @@ def _data(mnist: bool, data_path, n: int, n_eval: int, seed: int, dtype: str):
 def run_report(hidden=(128,), activation: str = "relu", optimizer: str = "adam",
                lr: float | None = None, momentum: float = 0.0, nesterov: bool = False,
                dtype: str = "float32", batch_size: int = 32, steps: int = 50, seed: int = 0,
-               mnist: bool = False, data=None, eval_size: int = 1000) -> Report:
+               mnist: bool = False, data=None, eval_size: int = 1000, dropout: float = 0.0,
+               batchnorm: bool = False, l2: float = 0.0, clipnorm: float | None = None,
+               schedule: str = "none") -> Report:
     """Build a network in scratchnn and Keras from the same weights and compare everything.
 
-    The network is ``Input(784) -> Dense(h, activation) for h in hidden -> Dense(10,
-    softmax)`` with categorical cross-entropy and the accuracy metric.  Data: ``steps`` batches
+    The network is ``Input(784) -> hidden_block(h) for h in hidden -> Dense(10, softmax)``
+    (:func:`scratchnn.workflow.tutorial.hidden_block`: ``Dense(h, activation)``, or with
+    ``batchnorm`` ``Dense(h, use_bias=False) -> BatchNormalization -> Activation``, then
+    ``Dropout(dropout)`` when ``dropout`` > 0; ``l2``: an L2 kernel penalty on every Dense) with
+    categorical cross-entropy and the accuracy metric, and ``optimizer`` (any registered name,
+    Keras's defaults; ``clipnorm``; ``schedule`` of
+    :func:`~scratchnn.workflow.tutorial.make_schedule` over the ``steps`` updates).
+
+    Dropout: each Dropout's mask for the first batch is drawn once and fed to Keras
+    (:func:`tfref.convert.fixed_mask_dropout`), so the training-mode loss and every gradient
+    are compared with the mask held fixed; the lockstep training rows are left out (the two
+    sides would draw different masks).  Data: ``steps`` batches
     (the last one ragged: ``(steps - 1) * batch_size + ceil(batch_size / 2)`` samples) of a
     random problem labelled by a random linear teacher, or of MNIST with ``mnist=True``.
 
@@ -154,20 +166,49 @@ def run_report(hidden=(128,), activation: str = "relu", optimizer: str = "adam",
         raise ValueError(f"hidden layer sizes must be positive, got {hidden}")
     n = (steps - 1) * batch_size + math.ceil(batch_size / 2) if batch_size > 1 else steps
     x, labels, x_eval, labels_eval = _data(mnist, data, n, eval_size, seed, dtype)
+    from scratchnn.workflow.tutorial import DEFAULT_LR
+
     config = {"hidden": hidden, "activation": activation, "optimizer": optimizer,
-              "learning_rate": lr or (0.001 if optimizer == "adam" else 0.01),
-              "momentum": momentum, "nesterov": nesterov, "dtype": dtype,
+              "learning_rate": lr or DEFAULT_LR.get(optimizer, 0.01),
+              "momentum": momentum, "nesterov": nesterov, "dropout": dropout,
+              "batchnorm": batchnorm, "l2": l2, "clipnorm": clipnorm, "schedule": schedule,
+              "dtype": dtype,
               "batch_size": batch_size, "steps": steps, "seed": seed,
               "data": "mnist" if mnist else "random", "train_samples": int(len(x)),
               "eval_samples": int(len(x_eval))}
     report = Report(config)
     model = _scratchnn_model(config)
+    _fix_dropout_masks(model, min(batch_size, len(x)), seed)
     keras_model = to_keras(model)
     _compare_forward(report, model, keras_model, x_eval)
     y = _one_hot(labels, dtype)
     _compare_first_batch(report, model, keras_model, x[:batch_size], y[:batch_size])
-    _compare_training(report, model, keras_model, (x, y), (x_eval, _one_hot(labels_eval, dtype)))
+    if not dropout:
+        _compare_training(report, model, keras_model, (x, y),
+                          (x_eval, _one_hot(labels_eval, dtype)))
+        _compare_moving_statistics(report, model, keras_model)
     return report
+
+
+def _fix_dropout_masks(model, batch: int, seed: int) -> None:
+    """Give every Dropout a fixed keep mask (batch, units) drawn from ``seed``."""
+    import scratchnn as snn
+
+    rng = np.random.default_rng(seed + 1)
+    for layer in model.layers:
+        if isinstance(layer, snn.layers.Dropout):
+            layer.fixed_mask = rng.random((batch, *layer.input_shape)) >= layer.rate
+
+
+def _compare_moving_statistics(report: Report, model, keras_model) -> None:
+    """BatchNormalization's moving mean and variance after the lockstep training."""
+    for layer in model.layers:
+        if not hasattr(layer, "state") or "moving_mean" not in getattr(layer, "state", {}):
+            continue
+        k_layer = keras_model.get_layer(layer.name)
+        for key in ("moving_mean", "moving_variance"):
+            report.add(f"{layer.name}/{key} after training", "training",
+                       compare(layer.state[key], np.asarray(getattr(k_layer, key))))
 
 
 def _one_hot(labels, dtype: str):
@@ -177,23 +218,26 @@ def _one_hot(labels, dtype: str):
 
 
 def _scratchnn_model(config: dict):
-    """``Input(784) -> Dense(h, activation)... -> Dense(10, softmax)``, seeded, built and
-    compiled with the configured optimizer, categorical cross-entropy and accuracy."""
+    """``Input(784) -> hidden_block(h)... -> Dense(10, softmax)``, seeded, built and compiled
+    with the configured optimizer, categorical cross-entropy and accuracy."""
     import scratchnn as snn
+    from scratchnn.regularizers import L2
+    from scratchnn.workflow import tutorial
 
     snn.utils.set_random_seed(config["seed"])
-    model = snn.Sequential([snn.layers.Input((784,))]
-                           + [snn.layers.Dense(h, activation=config["activation"])
-                              for h in config["hidden"]]
-                           + [snn.layers.Dense(10, activation="softmax")], dtype=config["dtype"])
+    layers = [snn.layers.Input((784,))]
+    for h in config["hidden"]:
+        layers += tutorial.hidden_block(h, config["activation"], config["dropout"],
+                                        config["batchnorm"], config["l2"])
+    layers.append(snn.layers.Dense(10, activation="softmax",
+                                   kernel_regularizer=L2(config["l2"]) if config["l2"] else None))
+    model = snn.Sequential(layers, dtype=config["dtype"])
     model.build()
-    lr, optimizer = config["learning_rate"], config["optimizer"]
-    if optimizer == "adam":
-        opt = snn.optimizers.Adam(lr)
-    elif optimizer == "sgd":
-        opt = snn.optimizers.SGD(lr, momentum=config["momentum"], nesterov=config["nesterov"])
-    else:
-        raise ValueError(f"unknown optimizer {optimizer!r}; choose 'adam' or 'sgd'")
+    rate = config["learning_rate"]
+    if config["schedule"] != "none":
+        rate = tutorial.make_schedule(config["schedule"], rate, 1, config["steps"])
+    opt = tutorial.make_optimizer(config["optimizer"], rate, config["momentum"],
+                                  config["nesterov"], clipnorm=config["clipnorm"])
     model.compile(opt, "categorical_crossentropy", metrics=["accuracy"])
     return model
 

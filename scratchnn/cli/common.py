@@ -11,8 +11,9 @@ import tempfile
 from pathlib import Path
 
 from scratchnn import optimizers
+from scratchnn.engine.model import Sequential
 from scratchnn.workflow import tutorial
-from scratchnn.workflow.tutorial import DEFAULT_LR
+from scratchnn.workflow.tutorial import DEFAULT_LR, SCHEDULES
 
 HIDDEN_ACTIVATIONS = ["relu", "sigmoid", "tanh", "linear"]
 
@@ -141,19 +142,46 @@ def add_limit_arg(parser) -> None:
 
 def add_network_args(parser, default_hidden: list[int], hidden_example: str = "128 128",
                      sgd_options: bool = True) -> None:
-    """The options that describe the network and its optimizer (train, parity, lrfind)."""
+    """The options that describe the network and its optimizer (train, parity, lrfind);
+    ``sgd_options`` adds ``--lr``, ``--momentum``, ``--clipnorm`` and ``--schedule``."""
     parser.add_argument("--hidden", type=positive_int, nargs="*", default=default_hidden,
                         help=f"hidden layer sizes, e.g. --hidden {hidden_example} (none: "
                              "no hidden layer)")
     parser.add_argument("--activation", default="relu", choices=HIDDEN_ACTIVATIONS,
                         help="activation of the hidden layers")
+    _add_layer_args(parser)
     parser.add_argument("--optimizer", default="adam", choices=list(DEFAULT_LR),
-                        help="optimizer")
+                        help="optimizer, with Keras's settings")
     if sgd_options:
         parser.add_argument("--lr", type=positive_float, default=None,
-                            help="learning rate (default: 0.001 for adam, 0.01 for sgd)")
+                            help="learning rate (default: 0.001 for adam, 0.01 for sgd) "
+                                 "(Keras's for the other optimizers; the initial rate with "
+                                 "--schedule)")
         parser.add_argument("--momentum", type=unit_interval, default=0.0,
                             help="SGD momentum, in [0, 1]")
+        parser.add_argument("--clipnorm", type=positive_float, default=None,
+                            help="rescale each gradient to norm at most this (default: no "
+                                 "clipping)")
+        parser.add_argument("--schedule", default="none", choices=SCHEDULES,
+                            help="learning-rate schedule over the run (epochs x steps per "
+                                 "epoch), see scratchnn.workflow.tutorial.make_schedule")
+
+
+def _add_layer_args(parser) -> None:
+    parser.add_argument("--dropout", type=fraction_in_0_1, default=0.0,
+                        help="Dropout rate after each hidden layer, in [0, 1) (0: none)")
+    parser.add_argument("--batchnorm", action="store_true",
+                        help="each hidden layer as Dense(no bias) -> BatchNormalization -> "
+                             "activation")
+    parser.add_argument("--l2", type=non_negative_float, default=0.0,
+                        help="L2 penalty factor on every Dense kernel (0: none)")
+
+
+def build_network(args) -> Sequential:
+    """The network of ``--hidden``/``--activation``/``--dtype``/``--dropout``/``--batchnorm``/
+    ``--l2``: :func:`scratchnn.workflow.tutorial.build_model`."""
+    return tutorial.build_model(args.hidden, args.activation, args.dtype, dropout=args.dropout,
+                                batchnorm=args.batchnorm, l2=args.l2)
 
 
 def learning_rate(args) -> float:
@@ -161,8 +189,16 @@ def learning_rate(args) -> float:
     return DEFAULT_LR[args.optimizer] if args.lr is None else args.lr
 
 
-def make_optimizer(args) -> optimizers.Optimizer:
-    """The optimizer named by ``--optimizer``/``--lr``/``--momentum``/``--nesterov`` (Keras's
-    default rates): :func:`scratchnn.workflow.tutorial.make_optimizer`."""
-    return tutorial.make_optimizer(args.optimizer, learning_rate(args), args.momentum,
-                                   getattr(args, "nesterov", False))
+def make_optimizer(args, steps_per_epoch: int | None = None) -> optimizers.Optimizer:
+    """The optimizer named by ``--optimizer``/``--lr``/``--momentum``/``--nesterov``/
+    ``--clipnorm`` (Keras's default rates) with the ``--schedule`` over ``--epochs`` epochs of
+    ``steps_per_epoch`` updates: :func:`scratchnn.workflow.tutorial.make_optimizer`."""
+    rate = learning_rate(args)
+    schedule = getattr(args, "schedule", "none")
+    if schedule != "none":
+        if steps_per_epoch is None:
+            raise ValueError("--schedule needs the number of steps per epoch")
+        rate = tutorial.make_schedule(schedule, rate, args.epochs, steps_per_epoch)
+    return tutorial.make_optimizer(args.optimizer, rate, args.momentum,
+                                   getattr(args, "nesterov", False),
+                                   clipnorm=getattr(args, "clipnorm", None))

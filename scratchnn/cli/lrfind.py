@@ -16,6 +16,7 @@ from scratchnn.cli.common import (
     add_dtype_arg,
     add_limit_arg,
     add_network_args,
+    build_network,
     check_output_file,
     non_negative_int,
     positive_float,
@@ -26,7 +27,7 @@ from scratchnn.seeding import set_random_seed
 from scratchnn.utils import to_categorical
 from scratchnn.workflow.lr_finder import find_learning_rate
 from scratchnn.workflow.preprocessing import PREPROCESSING, apply_preprocessing, fit_preprocessing
-from scratchnn.workflow.tutorial import build_model, load_mnist, make_optimizer
+from scratchnn.workflow.tutorial import load_mnist, make_optimizer
 
 
 def register(sub) -> None:
@@ -77,7 +78,7 @@ def run(args) -> int:
     (x_train, y_train), _ = load_mnist(args.data, args.limit)
     recipe = fit_preprocessing(args.preprocess, x_train)
     x = apply_preprocessing(recipe, x_train, args.dtype)
-    model = build_model(args.hidden, args.activation, args.dtype)
+    model = build_network(args)
     model.compile(optimizer=make_optimizer(args.optimizer), loss="categorical_crossentropy",
                   metrics=["accuracy"])
     result = find_learning_rate(

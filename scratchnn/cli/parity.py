@@ -42,6 +42,17 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
+def _toolbox_summary(cfg: dict) -> str:
+    """The toolbox options that are on, as ``"; dropout 0.2, batchnorm, ..."`` ("" if none)."""
+    parts = [f"dropout {cfg['dropout']} (masks fixed; no lockstep training rows)"
+             if cfg["dropout"] else "", "batchnorm" if cfg["batchnorm"] else "",
+             f"l2 {cfg['l2']}" if cfg["l2"] else "",
+             f"clipnorm {cfg['clipnorm']}" if cfg["clipnorm"] is not None else "",
+             f"{cfg['schedule']} schedule" if cfg["schedule"] != "none" else ""]
+    parts = [p for p in parts if p]
+    return "; " + ", ".join(parts) if parts else ""
+
+
 def run(args) -> int:
     try:
         from tfref import backend, report
@@ -54,7 +65,8 @@ def run(args) -> int:
         hidden=args.hidden, activation=args.activation, optimizer=args.optimizer, lr=args.lr,
         momentum=args.momentum, nesterov=args.nesterov, dtype=args.dtype,
         batch_size=args.batch_size, steps=args.steps, seed=args.seed, mnist=args.mnist,
-        data=args.data)
+        data=args.data, dropout=args.dropout, batchnorm=args.batchnorm, l2=args.l2,
+        clipnorm=args.clipnorm, schedule=args.schedule)
     if args.json:
         print(result.to_json())
     else:
@@ -64,7 +76,7 @@ def run(args) -> int:
               f"{cfg['optimizer']} lr={cfg['learning_rate']}, {cfg['dtype']}, "
               f"batch {cfg['batch_size']}, {cfg['steps']} steps, {cfg['data']} data "
               f"({cfg['train_samples']} train / {cfg['eval_samples']} eval samples), "
-              f"seed {cfg['seed']}")
+              f"seed {cfg['seed']}{_toolbox_summary(cfg)}")
         print()
         print(result.table())
     return 0 if result.passed else 1

@@ -13,6 +13,7 @@ from scratchnn.cli.common import (
     add_data_arg,
     add_dtype_arg,
     add_network_args,
+    build_network,
     check_output_file,
     fraction_in_0_1,
     make_optimizer,
@@ -28,7 +29,7 @@ from scratchnn.workflow.preprocessing import (
     fit_preprocessing,
     model_metadata,
 )
-from scratchnn.workflow.tutorial import build_model, load_mnist
+from scratchnn.workflow.tutorial import load_mnist, steps_per_epoch
 
 
 def register(sub) -> None:
@@ -69,8 +70,9 @@ def run(args) -> int:
     x_train = apply_preprocessing(recipe, x_train, dtype)
     x_test = apply_preprocessing(recipe, x_test, dtype)
 
-    model = build_model(args.hidden, args.activation, args.dtype)
-    model.compile(optimizer=make_optimizer(args), loss="categorical_crossentropy",
+    model = build_network(args)
+    steps = steps_per_epoch(len(x_train), args.batch_size, args.validation_split)
+    model.compile(optimizer=make_optimizer(args, steps), loss="categorical_crossentropy",
                   metrics=["accuracy"])
     model.metadata = model_metadata(recipe)
     model.summary()

@@ -9,11 +9,14 @@ their results; a notebook can call them directly::
     run.model.evaluate(apply_preprocessing(run.recipe, x_test), to_categorical(y_test, 10))
 
 The network is ``Flatten(28x28) -> Dense(h, activation) per hidden size -> Dense(10, softmax)``
-trained with categorical cross-entropy on one-hot labels.
+trained with categorical cross-entropy on one-hot labels; :func:`build_model` can add Dropout,
+BatchNormalization and an L2 penalty, :func:`make_optimizer` clipping and a learning-rate
+schedule (:func:`make_schedule`).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -21,7 +24,9 @@ import numpy as np
 from scratchnn import optimizers
 from scratchnn.datasets import mnist
 from scratchnn.engine.model import Sequential
-from scratchnn.layers import Dense, Flatten
+from scratchnn.layers import Activation, BatchNormalization, Dense, Dropout, Flatten
+from scratchnn.optimizers import schedules
+from scratchnn.regularizers import L2
 from scratchnn.seeding import set_random_seed
 from scratchnn.utils import to_categorical, train_test_split
 from scratchnn.workflow.datastats import class_counts
@@ -33,7 +38,8 @@ from scratchnn.workflow.preprocessing import (
 )
 
 __all__ = ["MNIST_FEATURES", "MNIST_CLASSES", "DEFAULT_LR", "load_mnist", "stratified_split",
-           "build_model", "make_optimizer", "TrainingRun", "train_classifier",
+           "build_model", "hidden_block", "make_optimizer", "SCHEDULES",
+           "make_schedule", "steps_per_epoch", "TrainingRun", "train_classifier",
            "check_mnist_input", "check_mnist_model", "load_model_and_test_set", "top_classes",
            "config_grid", "split_class_counts"]
 
@@ -41,7 +47,10 @@ MNIST_FEATURES = 28 * 28
 MNIST_CLASSES = 10
 #: Learning rates used when none is given (Keras's defaults).
 DEFAULT_LR = {"adam": 0.001, "sgd": 0.01, "rmsprop": 0.001, "adagrad": 0.001, "adamw": 0.001,
-              "adamax": 0.001, "nadam": 0.001}
+              "adadelta": 0.001, "adamax": 0.001, "nadam": 0.001}
+#: The names :func:`make_schedule` accepts ("none": a constant rate).
+SCHEDULES = ["none", "exponential", "inverse_time", "piecewise", "polynomial", "cosine",
+             "cosine_restarts"]
 
 
 # --------------------------------------------------------------------------- data
@@ -85,26 +94,104 @@ def split_class_counts(y_train, y_test, validation: int | float = 0,
 # --------------------------------------------------------------------------- the network
 
 
-def build_model(hidden: list[int], activation: str = "relu",
-                dtype: str = "float32") -> Sequential:
-    """``Flatten(28x28) -> Dense(h, activation) for h in hidden -> Dense(10, softmax)``."""
+def build_model(hidden: list[int], activation: str = "relu", dtype: str = "float32",
+                dropout: float = 0.0, batchnorm: bool = False, l2: float = 0.0) -> Sequential:
+    """``Flatten(28x28) -> hidden_block(h) for h in hidden -> Dense(10, softmax)``.
+
+    With the defaults each hidden block is one ``Dense(h, activation)`` (the tutorial network).
+    ``l2`` > 0 puts ``kernel_regularizer=L2(l2)`` on every Dense, the output one included (the
+    loss gains :math:`\\ell_2 \\sum W^2` per kernel); see :func:`hidden_block` for
+    ``dropout`` and ``batchnorm``.
+    """
     layers = [Flatten(input_shape=(28, 28))]
-    layers += [Dense(h, activation=activation) for h in hidden]
-    layers.append(Dense(10, activation="softmax"))
+    for h in hidden:
+        layers += hidden_block(h, activation, dropout, batchnorm, l2)
+    layers.append(Dense(10, activation="softmax", kernel_regularizer=_l2(l2)))
     return Sequential(layers, dtype=dtype)
 
 
-def make_optimizer(name: str, learning_rate: float | None = None, momentum: float = 0.0,
-                   nesterov: bool = False) -> optimizers.Optimizer:
+def _l2(factor: float):
+    return L2(factor) if factor else None
+
+
+def hidden_block(units: int, activation: str = "relu", dropout: float = 0.0,
+                 batchnorm: bool = False, l2: float = 0.0) -> list:
+    """The layers of one hidden block.
+
+    * plain: ``Dense(units, activation)``;
+    * ``batchnorm``: Keras's usual ``Dense(units, use_bias=False) -> BatchNormalization() ->
+      Activation(activation)`` (the normalization acts on the affine part :math:`xW`; no bias,
+      since BN's :math:`\\beta` replaces it and BN would cancel it);
+    * ``dropout`` > 0: then ``Dropout(dropout)`` after the activation.
+    """
+    regularizer = _l2(l2)
+    if batchnorm:
+        block = [Dense(units, use_bias=False, kernel_regularizer=regularizer),
+                 BatchNormalization(), Activation(activation)]
+    else:
+        block = [Dense(units, activation=activation, kernel_regularizer=regularizer)]
+    if dropout:
+        block.append(Dropout(dropout))
+    return block
+
+
+def make_optimizer(name: str, learning_rate=None, momentum: float = 0.0,
+                   nesterov: bool = False, clipnorm: float | None = None) -> optimizers.Optimizer:
     """``SGD(learning_rate, momentum, nesterov)``, or the optimizer ``name`` of
-    :data:`DEFAULT_LR` with Keras's defaults but ``learning_rate``; the rate defaults to
-    :data:`DEFAULT_LR` (Keras's)."""
+    :data:`DEFAULT_LR` with Keras's defaults but ``learning_rate`` (a number or a
+    :class:`~scratchnn.optimizers.schedules.LearningRateSchedule`); the rate defaults to
+    :data:`DEFAULT_LR` (Keras's).  ``clipnorm``: each gradient is rescaled to norm at most
+    ``clipnorm`` (Keras's option; None: no clipping)."""
     if name not in DEFAULT_LR:
         raise ValueError(f"unknown optimizer {name!r}; choose one of {', '.join(DEFAULT_LR)}")
     lr = DEFAULT_LR[name] if learning_rate is None else learning_rate
+    options = {} if clipnorm is None else {"clipnorm": clipnorm}
     if name == "sgd":
-        return optimizers.SGD(learning_rate=lr, momentum=momentum, nesterov=nesterov)
-    return optimizers.deserialize({"name": name, "config": {"learning_rate": lr}})
+        return optimizers.SGD(learning_rate=lr, momentum=momentum, nesterov=nesterov, **options)
+    return optimizers.OPTIMIZERS.entries()[name](learning_rate=lr, **options)
+
+
+def steps_per_epoch(samples: int, batch_size: int, validation_split: float = 0.0) -> int:
+    """Updates per epoch of ``fit``: :math:`\\lceil n' / b \\rceil` with :math:`n' =
+    \\lfloor n (1 - \\text{split}) \\rfloor` (fit's own split) and ``b = batch_size``."""
+    kept = samples if not validation_split else int(math.floor(samples * (1.0 - validation_split)))
+    return max(1, math.ceil(kept / batch_size))
+
+
+def make_schedule(name: str, learning_rate: float, epochs: int, steps: int):
+    """The learning rate for ``name`` in :data:`SCHEDULES`, starting at ``learning_rate``
+    :math:`\\eta_0` for a run of ``epochs`` epochs of ``steps`` updates, :math:`T` = ``epochs *
+    steps`` updates in all (``s`` = update index from 0):
+
+    * ``none``: :math:`\\eta_0` (a plain number);
+    * ``exponential``: ``ExponentialDecay(eta0, T, 0.01)``, :math:`\\eta_0\\,0.01^{s/T}` (1%
+      of the start at the end of the run);
+    * ``inverse_time``: ``InverseTimeDecay(eta0, steps, 1.0)``, :math:`\\eta_0/(1 + s/S)`
+      (halved after the first epoch, a third after the second, ...);
+    * ``piecewise``: ``PiecewiseConstantDecay([T//2, 3T//4], [eta0, eta0/10, eta0/100])``;
+    * ``polynomial``: ``PolynomialDecay(eta0, T, end_learning_rate=0)``, linear to 0 at
+      the end of the run;
+    * ``cosine``: ``CosineDecay(eta0, T)``, :math:`\\eta_0\\tfrac12(1 + \\cos(\\pi s/T))`,
+      a half cosine over the whole run;
+    * ``cosine_restarts``: ``CosineDecayRestarts(eta0, steps)``, a cosine over the first
+      epoch, then restarts with periods doubling (1, 2, 4, ... epochs).
+    """
+    total = epochs * steps
+    makers = {
+        "none": lambda: learning_rate,
+        "exponential": lambda: schedules.ExponentialDecay(learning_rate, total, 0.01),
+        "inverse_time": lambda: schedules.InverseTimeDecay(learning_rate, steps, 1.0),
+        "piecewise": lambda: schedules.PiecewiseConstantDecay(
+            [total // 2, (3 * total) // 4],
+            [learning_rate, learning_rate / 10, learning_rate / 100]),
+        "polynomial": lambda: schedules.PolynomialDecay(learning_rate, total,
+                                                        end_learning_rate=0.0),
+        "cosine": lambda: schedules.CosineDecay(learning_rate, total),
+        "cosine_restarts": lambda: schedules.CosineDecayRestarts(learning_rate, steps),
+    }
+    if name not in makers:
+        raise ValueError(f"unknown schedule {name!r}; choose one of {', '.join(SCHEDULES)}")
+    return makers[name]()
 
 
 def config_grid(hiddens: list[list[int]], optimizer_names: list[str],

@@ -83,3 +83,54 @@ def test_mnist_option(capsys, mnist):
 def test_bad_options_are_errors(bad, capsys):
     assert main(["parity", *SMALL, *bad]) == 1
     assert "error" in capsys.readouterr().err
+
+
+def _json_report(capsys, *argv):
+    status = main(["parity", *SMALL, "--json", *argv])
+    return status, json.loads(capsys.readouterr().out)
+
+
+def test_toolbox_flags_batchnorm_l2_schedule_clipnorm(capsys):
+    status, report = _json_report(capsys, "--batchnorm", "--l2", "0.01", "--optimizer", "nadam",
+                                  "--schedule", "cosine", "--clipnorm", "1")
+    assert status == 0 and report["passed"] is True
+    cfg = report["config"]
+    assert (cfg["batchnorm"], cfg["l2"], cfg["clipnorm"], cfg["schedule"]) == \
+        (True, 0.01, 1.0, "cosine")
+    names = [r["quantity"] for r in report["rows"]]
+    for part in ("/gamma", "/beta", "/moving_mean after training",
+                 "/moving_variance after training"):
+        assert any(n.startswith(("gradient batch_normalization", "batch_normalization"))
+                   and n.endswith(part) for n in names), part
+    assert "weights after each of 4 nadam steps (worst)" in names
+    assert len([n for n in names if n.startswith("gradient dense") and n.endswith("/bias")]) \
+        == 1  # only the output Dense: Dense -> BN has no bias
+
+
+@pytest.mark.parametrize("optimizer", ["rmsprop", "adagrad", "adadelta", "adamw", "adamax"])
+def test_every_optimizer(capsys, optimizer):
+    status, report = _json_report(capsys, "--optimizer", optimizer, "--dtype", "float64")
+    assert status == 0 and report["passed"] is True
+    assert f"weights after each of 4 {optimizer} steps (worst)" in \
+        [r["quantity"] for r in report["rows"]]
+
+
+def test_dropout_with_fixed_masks_compares_loss_and_gradients(capsys):
+    _, plain = _json_report(capsys, "--dtype", "float64")
+    status, report = _json_report(capsys, "--dropout", "0.5", "--dtype", "float64")
+    assert status == 0 and report["passed"] is True
+    names = [r["quantity"] for r in report["rows"]]
+    assert any(n.startswith("forward dropout") for n in names)
+    assert len([n for n in names if n.startswith("gradient dense")]) == 2 * 2
+    assert len(report["rows"]) == len(plain["rows"]) + 1 - 6  # + forward dropout - 6 training rows
+    assert not any(name.startswith(("weights after", "epoch", "evaluate")) for name in names)
+    out = main(["parity", *SMALL, "--dropout", "0.5"]), capsys.readouterr().out
+    assert out[0] == 0 and "dropout 0.5 (masks fixed; no lockstep training rows)" in out[1]
+
+
+def test_toolbox_bad_values_are_refused(capsys):
+    for argv, message in [(["--dropout", "1"], "argument --dropout: must be in [0, 1)"),
+                          (["--l2", "-0.5"], "argument --l2: must be a number >= 0"),
+                          (["--schedule", "step"], "argument --schedule: invalid choice")]:
+        assert main(["parity", *SMALL, *argv]) == 1
+        assert message in capsys.readouterr().err
