@@ -29,7 +29,7 @@ SHIM = 5  # above every tier: a shim may import anything, no tiered module may i
 #: Tier of each module or package (a package's entry covers everything under it).
 TIERS: dict[str, int] = {
     **{f"scratchnn.{m}": 0 for m in ("config", "seeding", "checks", "arguments", "atomic",
-                                     "registry", "fastpath")},
+                                     "registry", "fastpath", "backend")},
     **{f"scratchnn.{m}": 1 for m in ("activations", "initializers", "layers", "losses",
                                      "optimizers", "metrics", "utils", "gradcheck",
                                      "regularizers")},
