@@ -22,6 +22,9 @@ EXAMPLES = {
     # the 4-4 / 10-10 networks need a few epochs; the sweep runs 60 epochs (1e-4 .. 1e-1)
     "mnist_small_lr_finder.py": (3, 0.60, ["lr_finder.png", "compare.png", "curves_10_10.png",
                                            "confusion_matrix.png"]),
+    # TensorFlow's quickstart and Keras's mnist_mlp.py, only the imports changed
+    "tf_quickstart.py": (1, 0.80, []),
+    "keras_mnist_mlp.py": (1, 0.80, []),
 }
 
 
