@@ -25,10 +25,12 @@ from scratchnn import (
 )
 from scratchnn.engine.model import NonFiniteLossError, Sequential
 from scratchnn.engine.saving import ModelFileError, load_model
+from scratchnn.layers import Input  # keras.Input
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Input",
     "ModelFileError",
     "NonFiniteLossError",
     "Sequential",
