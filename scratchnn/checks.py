@@ -38,6 +38,19 @@ def as_float_array(x, name: str, dtype: np.dtype, *, allow_empty: bool = False) 
     return arr
 
 
+def as_sample_weight(sample_weight, n: int, dtype, name: str = "sample_weight") -> np.ndarray:
+    """``sample_weight`` as N finite numbers >= 0 of ``dtype``, shape (N,) ((N, 1) accepted)."""
+    w = np.asarray(sample_weight)
+    if w.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must be real numbers, got dtype {w.dtype}")
+    if w.shape not in ((n,), (n, 1)):
+        raise ValueError(f"{name} must have one weight per sample, shape ({n},), got {w.shape}")
+    w = w.reshape(n).astype(dtype)
+    if not np.isfinite(w).all() or (w < 0).any():
+        raise ValueError(f"{name} must be finite and >= 0")
+    return w
+
+
 def check_same_length(x: np.ndarray, y: np.ndarray, xname: str = "x", yname: str = "y") -> None:
     """Raise if ``x`` and ``y`` do not have the same number of samples."""
     if len(x) != len(y):

@@ -38,7 +38,7 @@ import numpy as np
 
 from scratchnn import config
 from scratchnn.activations import row_max
-from scratchnn.checks import as_int_labels
+from scratchnn.checks import as_int_labels, as_sample_weight
 from scratchnn.registry import Registry
 
 
@@ -72,19 +72,12 @@ def _check_dense_target(y_true, y_pred: np.ndarray) -> np.ndarray:
 
 
 def _as_sample_weight(sample_weight, y_pred) -> np.ndarray | None:
-    """``sample_weight`` as a finite (N,) array of ``y_pred``'s dtype, or None."""
+    """``sample_weight`` as (N,) weights of ``y_pred``'s float dtype, or None."""
     if sample_weight is None:
         return None
-    w = np.asarray(sample_weight)
-    n = np.shape(y_pred)[0]
-    if w.dtype.kind not in "biuf" or w.shape not in ((n,), (n, 1)):
-        raise ValueError(f"sample_weight must be {n} real numbers (one per sample), got shape "
-                         f"{w.shape} dtype {w.dtype}")
-    w = w.reshape(n).astype(np.asarray(y_pred).dtype if np.asarray(y_pred).dtype.kind == "f"
-                            else np.float64)
-    if not np.isfinite(w).all():
-        raise ValueError("sample_weight contains NaN or infinite values")
-    return w
+    y_pred = np.asarray(y_pred)
+    dtype = y_pred.dtype if y_pred.dtype.kind == "f" else np.float64
+    return as_sample_weight(sample_weight, y_pred.shape[0], dtype)
 
 
 def _check_smoothing(label_smoothing) -> float:

@@ -84,11 +84,12 @@ def test_weighted_loss_gradient_matches_finite_differences(i):
     assert np.all(analytic[W == 0] == 0)  # a zero weight: no gradient from that sample
 
 
-@pytest.mark.parametrize("bad", [np.ones(N - 1), np.ones((N, 2)), np.array(["a"] * N),
-                                 np.array([1, 1, np.nan, 1, 1, 1])])
-def test_loss_rejects_bad_sample_weight(bad):
+@pytest.mark.parametrize("bad, exc", [(np.ones(N - 1), ValueError), (np.ones((N, 2)), ValueError),
+                                      (np.array(["a"] * N), TypeError),
+                                      (np.array([1, 1, np.nan, 1, 1, 1]), ValueError)])
+def test_loss_rejects_bad_sample_weight(bad, exc):
     y, p = np.eye(K)[[0, 1, 2, 0, 1, 2]], _probs(np.random.default_rng(0))
-    with pytest.raises(ValueError, match="sample_weight"):
+    with pytest.raises(exc, match="sample_weight"):
         losses.CategoricalCrossentropy()(y, p, sample_weight=bad)
 
 

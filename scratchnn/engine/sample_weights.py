@@ -14,6 +14,8 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from scratchnn.checks import as_sample_weight
+
 __all__ = ["class_weight_to_sample_weight", "prepare_sample_weight"]
 
 
@@ -55,14 +57,4 @@ def prepare_sample_weight(sample_weight, class_weight, y: np.ndarray, dtype,
         return class_weight_to_sample_weight(y, class_weight, dtype)
     if sample_weight is None:
         return None
-    w = np.asarray(sample_weight)
-    n = len(y)
-    if w.dtype.kind not in "biuf":
-        raise TypeError(f"{name}sample_weight must be real numbers, got dtype {w.dtype}")
-    if w.shape not in ((n,), (n, 1)):
-        raise ValueError(f"{name}sample_weight must have one weight per sample, shape ({n},), "
-                         f"got {w.shape}")
-    w = w.reshape(n).astype(dtype)
-    if not np.isfinite(w).all() or (w < 0).any():
-        raise ValueError(f"{name}sample_weight must be finite and >= 0")
-    return w
+    return as_sample_weight(sample_weight, len(y), dtype, f"{name}sample_weight")
