@@ -160,3 +160,49 @@ def metric_names(keras_model) -> list[str]:
         raise ValueError(f"only metrics given by name can be converted, got {metrics!r} "
                          "(pass metrics=[...] to from_keras)")
     return list(metrics)
+
+
+# -- the parity report on a user's Keras model ----------------------------------------------------
+DATA_KINDS = ("random", "mnist", "fashion_mnist")
+
+
+def report_data(kind: str, input_shape: tuple, outputs: int, n: int, n_eval: int, seed: int,
+                dtype: str):
+    """``(x, labels, x_eval, labels_eval)`` for a model with ``input_shape`` (no batch axis).
+
+    ``mnist``/``fashion_mnist``: pixels / 255, reshaped to ``input_shape``, which must hold
+    28 x 28 = 784 values, and the model must have 10 outputs.  ``random``: uniform [0, 1)
+    inputs of ``input_shape``, labelled ``argmax(x_flat @ T)`` by a random teacher ``T``
+    (D, K), K = ``outputs`` (two classes for one output).
+    """
+    size = int(np.prod(input_shape))
+    if kind in ("mnist", "fashion_mnist"):
+        if size != 784 or outputs != 10:
+            raise ValueError(f"--data {kind} needs a model with input 28x28 or 784 and 10 "
+                             f"outputs; this one takes {input_shape} and has {outputs} outputs")
+        from scratchnn import datasets
+
+        (xtr, ytr), (xte, yte) = getattr(datasets, kind).load_data()
+        if n > len(xtr):
+            raise ValueError(f"--steps x --batch-size needs {n} images, {kind} has {len(xtr)}")
+        x = (xtr[:n] / 255.0).reshape((n, *input_shape)).astype(dtype)
+        xe = (xte[:n_eval] / 255.0).reshape((-1, *input_shape)).astype(dtype)
+        return x, ytr[:n].astype(np.int64), xe, yte[:n_eval].astype(np.int64)
+    if kind != "random":
+        raise ValueError(f"unknown data {kind!r}; choose one of {', '.join(DATA_KINDS)}")
+    rng = np.random.default_rng(seed)
+    teacher = rng.standard_normal((size, max(outputs, 2)))
+    x = rng.random((n + n_eval, size))
+    labels = np.argmax(x @ teacher, axis=1)
+    x = x.reshape((-1, *input_shape)).astype(dtype)
+    return x[:n], labels[:n], x[n:], labels[n:]
+
+
+def report_targets(loss, labels, outputs: int, dtype: str):
+    """Targets for ``loss``: the labels for a sparse loss, a 0/1 column for one output, else
+    one-hot rows of ``outputs`` columns."""
+    if isinstance(loss, snn_losses.SparseCategoricalCrossentropy):
+        return labels
+    if outputs == 1:
+        return labels.reshape(-1, 1).astype(dtype)
+    return np.eye(outputs, dtype=dtype)[labels]
