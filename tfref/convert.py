@@ -4,10 +4,12 @@
   the same order, same activations, same dtype, and a copy of the current weights (so the two
   never depend on matching random number generators).  If the scratchnn model is compiled,
   the Keras model is compiled with the equivalent loss, optimizer and metrics.
-* :func:`from_keras` — the reverse, for Sequential models made of ``Dense``, ``Flatten`` and
-  ``Activation`` layers.
-* :func:`keras_loss` — the Keras loss object with the same semantics as a scratchnn loss,
-  built with ``dtype=`` the model's dtype (see :mod:`tfref.backend` for why that matters).
+* :func:`from_keras` — the reverse, for any Keras Sequential of the supported layers (nested
+  Sequential models included), with its compile settings and trained optimizer state (see
+  :mod:`tfref.keras_model`).
+* :func:`keras_loss` — the Keras loss object with the same semantics (and options) as a
+  scratchnn loss, built with ``dtype=`` the model's dtype (see :mod:`tfref.backend` for why
+  that matters).
 
 Weights are copied, not shared: later training of one model does not affect the other.
 """

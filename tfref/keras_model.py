@@ -86,7 +86,8 @@ def scratchnn_loss(keras_loss) -> snn_losses.Loss:
             raise ValueError(f"Keras loss {name!r} has no scratchnn equivalent") from None
     for ours_name, keras_name in LOSS_NAMES.items():
         if type(keras_loss) is getattr(keras.losses, keras_name):
-            config = keras_loss.get_config()
+            # Huber & co. keep their options as the wrapped function's keyword arguments
+            config = {**getattr(keras_loss, "_fn_kwargs", {}), **keras_loss.get_config()}
             for key, required in _LOSS_FIXED.items():
                 if key in config and config[key] != required:
                     raise ValueError(f"Keras loss {keras_name} option {key}={config[key]!r} has "

@@ -331,7 +331,7 @@ def run_keras_report(keras_model, data: str = "random", steps: int = 20,
     configure()
     source = str(keras_model) if not isinstance(keras_model, keras.Model) else "in memory"
     if not isinstance(keras_model, keras.Model):
-        keras_model = keras.models.load_model(keras_model)
+        keras_model = _load_keras_model(keras, keras_model)
     if not getattr(keras_model, "compiled", False) or keras_model.optimizer is None:
         raise ValueError("the Keras model is not compiled: compile it (loss, optimizer) in "
                          "Keras before saving, so that there is a loss to compare")
@@ -363,17 +363,32 @@ def run_keras_report(keras_model, data: str = "random", steps: int = 20,
     return report
 
 
+def _load_keras_model(keras, path):
+    """``keras.models.load_model(path)`` under ``floatx`` = the dtype of the model's weights (a
+    second load when that is not the current ``floatx``): Keras builds the compiled loss and
+    metrics in ``floatx``, and a float32 loss on a float64 model rounds the loss to float32."""
+    from .backend import dtype_name, keras_floatx
+
+    keras_model = keras.models.load_model(path)
+    dtypes = {dtype_name(v.dtype) for v in keras_model.weights}
+    if len(dtypes) == 1 and dtypes != {keras.config.floatx()}:
+        with keras_floatx(dtypes.pop()):
+            keras_model = keras.models.load_model(path)
+    return keras_model
+
+
 def _recompile(model, keras_model, name: str, dtype: str) -> None:
     """Both models compiled with a fresh optimizer ``name`` (defaults), same loss/metrics."""
     import scratchnn as snn
 
+    from .backend import keras_floatx
     from .optim import optimizer as keras_optimizer
 
-    ours = snn.optimizers.get(name)
     metrics = model.metrics_names[1:]
-    model.compile(ours, model.loss, metrics=metrics)
-    keras_model.compile(optimizer=keras_optimizer(snn.optimizers.get(name), dtype),
-                        loss=keras_model.loss, metrics=metrics)
+    model.compile(snn.optimizers.get(name), model.loss, metrics=metrics)
+    with keras_floatx(dtype):
+        keras_model.compile(optimizer=keras_optimizer(snn.optimizers.get(name), dtype),
+                            loss=keras_model.loss, metrics=metrics)
 
 
 def _fix_leaf_dropout_masks(model, batch: int, seed: int) -> dict:
