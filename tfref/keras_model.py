@@ -13,7 +13,8 @@ not build (for example one loaded with ``keras.models.load_model("model.keras")`
   sides step with the same number.
 * :func:`copy_optimizer_state` — the step count and every slot of a trained Keras optimizer.
   Keras keeps slot ``s`` of trainable variable ``j`` in a list attribute (``_momentums[j]``,
-  ``_velocities[j]``, ...; :data:`SLOT_ATTRIBUTES`), indexed by ``_get_variable_index``;
+  ``_velocities[j]``, ...; :data:`SLOT_ATTRIBUTES`), ``j`` the variable's position in the
+  model's ``trainable_variables``, the order Keras builds its optimizer in;
   scratchnn keeps ``state["{i}/{s}"]`` for its ``i``-th optimizer variable: one flat buffer
   (the trainable weights raveled and concatenated in ``trainable_weights`` order, ``i = 0``)
   or, with ``clipnorm``/``global_clipnorm``, one entry per trainable weight.  Nadam's
@@ -94,7 +95,8 @@ def scratchnn_loss(keras_loss) -> snn_losses.Loss:
                                      "no scratchnn equivalent")
             ours = type(snn_losses.get(ours_name))
             return ours(**{k: config[k] for k in _parameters(ours) if k in config})
-    raise ValueError(f"Keras loss {keras_loss!r} has no scratchnn equivalent")
+    raise ValueError(f"Keras loss {type(keras_loss).__name__} ({keras_loss!r}) has no scratchnn "
+                     "equivalent")
 
 
 def scratchnn_optimizer(keras_opt) -> snn_opt.Optimizer:
@@ -143,8 +145,10 @@ def copy_optimizer_state(keras_opt, keras_model, model) -> bool:
                           if s == slot and isinstance(opt, cls)), None)
         if attribute is None:
             raise ValueError(f"no Keras slot known for {type(opt).__name__} slot {slot!r}")
-        per_variable = [np.asarray(getattr(keras_opt, attribute)[
-            keras_opt._get_variable_index(v)]) for v in variables]
+        per_variable = [np.asarray(a) for a in getattr(keras_opt, attribute)]
+        if [a.shape for a in per_variable] != [tuple(v.shape) for v in variables]:
+            raise ValueError(f"Keras {type(keras_opt).__name__}'s {attribute} do not match the "
+                             "model's trainable variables")
         if opt.needs_per_variable_gradients:
             state.update({f"{i}/{slot}": a for i, a in enumerate(per_variable)})
         else:
