@@ -4,10 +4,12 @@
   the same order, same activations, same dtype, and a copy of the current weights (so the two
   never depend on matching random number generators).  If the scratchnn model is compiled,
   the Keras model is compiled with the equivalent loss, optimizer and metrics.
-* :func:`from_keras` — the reverse, for Sequential models made of ``Dense``, ``Flatten`` and
-  ``Activation`` layers.
-* :func:`keras_loss` — the Keras loss object with the same semantics as a scratchnn loss,
-  built with ``dtype=`` the model's dtype (see :mod:`tfref.backend` for why that matters).
+* :func:`from_keras` — the reverse, for any Keras Sequential of the supported layers (nested
+  Sequential models included), with its compile settings and trained optimizer state (see
+  :mod:`tfref.keras_model`).
+* :func:`keras_loss` — the Keras loss object with the same semantics (and options) as a
+  scratchnn loss, built with ``dtype=`` the model's dtype (see :mod:`tfref.backend` for why
+  that matters).
 
 Weights are copied, not shared: later training of one model does not affect the other.
 """
@@ -24,14 +26,15 @@ from scratchnn import losses as snn_losses
 from scratchnn import regularizers as snn_regularizers
 
 from .backend import dtype_name, keras_floatx, require_tf
-from .optim import from_keras_optimizer, optimizer
+from .keras_model import (
+    LOSS_NAMES,
+    copy_optimizer_state,
+    metric_names,
+    scratchnn_loss,
+    scratchnn_optimizer,
+)
+from .optim import optimizer
 
-#: scratchnn loss class -> Keras loss class name.
-_LOSS_CLASSES = {
-    snn_losses.CategoricalCrossentropy: "CategoricalCrossentropy",
-    snn_losses.SparseCategoricalCrossentropy: "SparseCategoricalCrossentropy",
-    snn_losses.MeanSquaredError: "MeanSquaredError",
-}
 _ACTIVATIONS = ("linear", "relu", "sigmoid", "tanh", "softmax", "elu", "selu", "gelu", "softplus",
                 "softsign", "silu", "leaky_relu", "relu6", "hard_sigmoid", "hard_silu",
                 "exponential", "mish", "log_softmax")
@@ -52,29 +55,10 @@ def keras_loss(loss, dtype="float32"):
     if isinstance(loss, keras.losses.Loss):
         return loss
     ours = snn_losses.get(loss)
-    for cls, keras_name in _LOSS_CLASSES.items():
-        if type(ours) is cls:
-            kwargs = {"dtype": dtype_name(dtype)}
-            if isinstance(ours, snn_losses.CrossentropyBase):
-                kwargs["from_logits"] = ours.from_logits
-            return getattr(keras.losses, keras_name)(**kwargs)
-    raise ValueError(f"no Keras equivalent known for loss {ours!r}")
-
-
-def _scratchnn_loss(keras_loss_obj) -> snn_losses.Loss:
-    """The scratchnn loss equivalent to a Keras loss object or name."""
-    _, keras = require_tf()
-    if isinstance(keras_loss_obj, str):
-        return snn_losses.get(keras_loss_obj)
-    for cls, keras_name in _LOSS_CLASSES.items():
-        if type(keras_loss_obj) is getattr(keras.losses, keras_name):
-            config = keras_loss_obj.get_config()
-            if issubclass(cls, snn_losses.CrossentropyBase):
-                if config.get("label_smoothing", 0):
-                    raise ValueError("label_smoothing has no scratchnn equivalent")
-                return cls(from_logits=config.get("from_logits", False))
-            return cls()
-    raise ValueError(f"no scratchnn equivalent known for Keras loss {keras_loss_obj!r}")
+    keras_name = LOSS_NAMES.get(ours.name)
+    if keras_name is None or type(ours) is not type(snn_losses.get(ours.name)):
+        raise ValueError(f"no Keras equivalent known for loss {ours!r}")
+    return getattr(keras.losses, keras_name)(**ours.get_config(), dtype=dtype_name(dtype))
 
 
 def _activation_name(activation) -> str:
@@ -159,51 +143,92 @@ def to_keras(model: scratchnn.Sequential, compile: bool | None = None):
     return keras_model
 
 
-def from_keras(keras_model, metrics: Sequence[str] | None = None) -> scratchnn.Sequential:
+def from_keras(keras_model, metrics: Sequence[str] | None = None,
+               optimizer_state: bool = True) -> scratchnn.Sequential:
     """Build the scratchnn model equivalent to a Keras ``Sequential``, with a copy of its weights.
 
-    Supported layers: ``InputLayer``, ``Dense`` (activations linear/relu/sigmoid/tanh/softmax),
-    ``Flatten``, ``Activation``.  When ``keras_model`` is compiled with an SGD or Adam optimizer
-    and a cross-entropy or MSE loss, the result is compiled with the equivalents (fresh optimizer
-    state) and ``metrics``.
+    Parameters
+    ----------
+    keras_model : a built ``keras.Sequential`` (any, e.g. from ``keras.models.load_model``) of
+        ``InputLayer``, ``Dense`` (any scratchnn activation, ``use_bias``, L1/L2/L1L2 kernel,
+        bias and activity regularizers), ``Flatten``, ``Dropout``, ``BatchNormalization``,
+        ``LayerNormalization``, ``Activation``, ``Softmax``, ``ReLU``, ``LeakyReLU`` and nested
+        ``Sequential`` models of these (nested in scratchnn too).
+    metrics : metric names for ``compile``; default: the names Keras was compiled with.
+    optimizer_state : when Keras's optimizer has taken steps, copy its step count and slots
+        (:func:`tfref.keras_model.copy_optimizer_state`).
+
+    Returns
+    -------
+    scratchnn.Sequential
+        Same layer names and order, dtype of the Keras weights, ``get_weights()`` equal to
+        Keras's.  When ``keras_model`` is compiled, compiled with the equivalent loss
+        (:func:`tfref.keras_model.scratchnn_loss`) and optimizer
+        (:func:`tfref.keras_model.scratchnn_optimizer`).
+
+    Raises
+    ------
+    ValueError
+        naming the layer, loss, optimizer or option that scratchnn does not have.
     """
     _, keras = require_tf()
     if not isinstance(keras_model, keras.Sequential):
         raise TypeError(f"from_keras expects a keras.Sequential, got {type(keras_model).__name__}")
-    if not keras_model.built or not keras_model.inputs:
-        raise ValueError("the Keras model must be built with a known input shape "
-                         "(start it with keras.Input(shape))")
-    in_shape = tuple(int(s) for s in keras_model.inputs[0].shape[1:])
     dtypes = {dtype_name(v.dtype) for v in keras_model.weights} or {"float32"}
     if len(dtypes) != 1:
         raise ValueError(f"the Keras model mixes dtypes {sorted(dtypes)}")
-    dtype = dtypes.pop()
+    model = _sequential_from_keras(keras_model, keras, dtypes.pop())
+    model.set_weights([np.asarray(w) for w in keras_model.get_weights()])
+    if getattr(keras_model, "compiled", False) and keras_model.optimizer is not None:
+        model.compile(optimizer=scratchnn_optimizer(keras_model.optimizer),
+                      loss=scratchnn_loss(keras_model.loss),
+                      metrics=list(metric_names(keras_model) if metrics is None else metrics))
+        if optimizer_state:
+            copy_optimizer_state(keras_model.optimizer, keras_model, model)
+    return model
+
+
+def _sequential_from_keras(keras_model, keras, dtype: str) -> scratchnn.Sequential:
+    """The (built) scratchnn Sequential of a Keras Sequential's layers, nested ones included."""
+    if not keras_model.built or not keras_model.inputs:
+        raise ValueError(f"the Keras model {keras_model.name!r} must be built with a known input "
+                         "shape (start it with keras.Input(shape))")
+    in_shape = tuple(int(s) for s in keras_model.inputs[0].shape[1:])
     ours: list = [snn_layers.Input(in_shape)]
     for layer in keras_model.layers:
         if isinstance(layer, keras.layers.InputLayer):
             continue
-        if type(layer) is keras.layers.Dense:
-            act = keras.activations.serialize(layer.activation)
-            if act not in _ACTIVATIONS:
-                raise ValueError(f"Dense layer {layer.name!r} has unsupported activation {act!r}")
-            ours.append(snn_layers.Dense(layer.units, activation=act, use_bias=layer.use_bias,
-                                         name=layer.name, **_scratchnn_regularizers(layer)))
-        elif type(layer) is keras.layers.Flatten:
-            ours.append(snn_layers.Flatten(name=layer.name))
-        elif type(layer) is keras.layers.Activation:
-            act = keras.activations.serialize(layer.activation)
-            if act not in _ACTIVATIONS:
-                raise ValueError(f"Activation layer {layer.name!r} has unsupported {act!r}")
-            ours.append(snn_layers.Activation(act, name=layer.name))
+        if type(layer) is keras.Sequential:
+            ours.append(_sequential_from_keras(layer, keras, dtype))
         else:
-            ours.append(_toolbox_from_keras(layer, keras))
+            ours.append(_layer_from_keras(layer, keras))
     model = scratchnn.Sequential(ours, name=keras_model.name, dtype=dtype)
     model.build()
-    model.set_weights([np.asarray(w) for w in keras_model.get_weights()])
-    if getattr(keras_model, "compiled", False) and keras_model.optimizer is not None:
-        model.compile(optimizer=from_keras_optimizer(keras_model.optimizer),
-                      loss=_scratchnn_loss(keras_model.loss), metrics=list(metrics or []))
     return model
+
+
+def _keras_activation(layer, keras) -> str:
+    act = keras.activations.serialize(layer.activation)
+    if act not in _ACTIVATIONS:
+        raise ValueError(f"{type(layer).__name__} layer {layer.name!r} has unsupported "
+                         f"activation {act!r}")
+    return act
+
+
+def _layer_from_keras(layer, keras):
+    """The scratchnn layer for one (non-Sequential) Keras layer."""
+    if type(layer) is keras.layers.Dense:
+        for key in ("kernel_constraint", "bias_constraint"):
+            if getattr(layer, key, None) is not None:
+                raise ValueError(f"Dense layer {layer.name!r}: {key} has no scratchnn equivalent")
+        return snn_layers.Dense(layer.units, activation=_keras_activation(layer, keras),
+                                use_bias=layer.use_bias, name=layer.name,
+                                **_scratchnn_regularizers(layer))
+    if type(layer) is keras.layers.Flatten:
+        return snn_layers.Flatten(name=layer.name)
+    if type(layer) is keras.layers.Activation:
+        return snn_layers.Activation(_keras_activation(layer, keras), name=layer.name)
+    return _toolbox_from_keras(layer, keras)
 
 
 # -- the dropout, normalization and activation layers -------------------------------------------

@@ -25,18 +25,26 @@ from .backend import dtype_name, keras_floatx, require_tf
 
 
 def scratchnn_trace(model, x) -> dict[str, np.ndarray]:
-    """Intermediates of scratchnn ``model`` on ``x`` (inference mode, ``training=False``)."""
-    h = model.prepare_inputs(x)
+    """Intermediates of scratchnn ``model`` on ``x`` (inference mode, ``training=False``); a
+    nested ``Sequential`` contributes its own entries, prefixed ``"<name>/"``, then its output
+    under its name."""
     out: dict[str, np.ndarray] = {}
-    for layer in model.layers:
-        if hasattr(layer, "forward_logits") and hasattr(layer, "units"):
+    _trace_layers(model.layers, model.prepare_inputs(x), out, "")
+    return out
+
+
+def _trace_layers(layers, h, out: dict, prefix: str):
+    for layer in layers:
+        if hasattr(layer, "leaf_layers"):  # a nested Sequential
+            h = _trace_layers(layer.layers, h, out, f"{prefix}{layer.name}/")
+        elif hasattr(layer, "forward_logits") and hasattr(layer, "units"):
             z = layer.forward_logits(h, training=False)
-            out[f"{layer.name}/z"] = z.copy()
+            out[f"{prefix}{layer.name}/z"] = z.copy()
             h = layer.activation.forward(z)
         else:
             h = layer.forward(h, training=False)
-        out[layer.name] = np.array(h, copy=True)
-    return out
+        out[f"{prefix}{layer.name}"] = np.array(h, copy=True)
+    return h
 
 
 def keras_trace(keras_model, x, names: list[str] | None = None) -> dict[str, np.ndarray]:
@@ -55,13 +63,24 @@ def keras_trace(keras_model, x, names: list[str] | None = None) -> dict[str, np.
     dtype = dtype_name(keras_model.weights[0].dtype) if keras_model.weights else "float32"
     out: dict[str, np.ndarray] = {}
     with keras_floatx(dtype):
-        h = tf.constant(np.asarray(x), dtype=dtype)
-        for name, layer in zip(names, layers):
-            if isinstance(layer, keras.layers.Dense):
-                z = keras.ops.matmul(h, layer.kernel)
-                if layer.use_bias:
-                    z = keras.ops.add(z, layer.bias)
-                out[f"{name}/z"] = np.asarray(z)
-            h = layer(h, training=False)
-            out[name] = np.asarray(h)
+        _keras_trace_layers(keras, zip(names, layers),
+                            tf.constant(np.asarray(x), dtype=dtype), out, "")
     return out
+
+
+def _keras_trace_layers(keras, named_layers, h, out: dict, prefix: str):
+    for name, layer in named_layers:
+        if isinstance(layer, keras.Sequential):  # nested: its own entries, as scratchnn_trace
+            inner = [la for la in layer.layers if not isinstance(la, keras.layers.InputLayer)]
+            h = _keras_trace_layers(keras, [(la.name, la) for la in inner], h, out,
+                                    f"{prefix}{name}/")
+            out[f"{prefix}{name}"] = np.asarray(h)
+            continue
+        if isinstance(layer, keras.layers.Dense):
+            z = keras.ops.matmul(h, layer.kernel)
+            if layer.use_bias:
+                z = keras.ops.add(z, layer.bias)
+            out[f"{prefix}{name}/z"] = np.asarray(z)
+        h = layer(h, training=False)
+        out[f"{prefix}{name}"] = np.asarray(h)
+    return h

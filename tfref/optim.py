@@ -74,28 +74,16 @@ def schedule(spec):
 
 
 def from_keras_optimizer(keras_opt) -> snn_opt.Optimizer:
-    """The scratchnn optimizer with the hyperparameters of a Keras ``SGD`` or ``Adam``,
-    clipping and weight-decay options included (a float learning rate only).
+    """The scratchnn optimizer with the class, hyperparameters, clipping and weight-decay options
+    and learning-rate schedule of a Keras optimizer (fresh state):
+    :func:`tfref.keras_model.scratchnn_optimizer`.
 
     Raises ``ValueError`` for options scratchnn does not implement (AMSGrad, EMA, gradient
     accumulation, loss scaling).
     """
-    _, keras = require_tf()
-    cfg = keras_opt.get_config()
-    for key in ("gradient_accumulation_steps", "loss_scale_factor"):
-        if cfg.get(key):
-            raise ValueError(f"Keras optimizer option {key}={cfg[key]!r} has no scratchnn "
-                             "equivalent")
-    if cfg.get("use_ema") or cfg.get("amsgrad"):
-        raise ValueError("EMA and AMSGrad have no scratchnn equivalent")
-    lr = float(np.asarray(keras_opt.learning_rate))
-    options = {key: cfg[key] for key in snn_opt.base.OPTION_KEYS if cfg.get(key) is not None}
-    if type(keras_opt) is keras.optimizers.SGD:
-        return snn_opt.SGD(lr, momentum=cfg["momentum"], nesterov=cfg["nesterov"], **options)
-    if type(keras_opt) is keras.optimizers.Adam:
-        return snn_opt.Adam(lr, beta_1=cfg["beta_1"], beta_2=cfg["beta_2"],
-                            epsilon=cfg["epsilon"], **options)
-    raise ValueError(f"no scratchnn equivalent known for {type(keras_opt).__name__}")
+    from .keras_model import scratchnn_optimizer
+
+    return scratchnn_optimizer(keras_opt)
 
 
 def run_optimizers(

@@ -272,7 +272,8 @@ def _compare_first_batch(report: Report, model, keras_model, xb, yb) -> None:
         plain_k = float(keras_loss(model.loss, report.config["dtype"])(
             yb, keras_model.predict(xb, verbose=0)))
     report.add("loss, plain on probabilities (clipped)", "single", compare(plain_o, plain_k))
-    weight_names = [f"{layer.name}/{key}" for layer in model.layers for key in layer.params]
+    weight_names = [f"{layer.name}/{key}" for layer in model.leaf_layers()
+                    for key in layer.params]
     for name, g_o, g_k in zip(weight_names, grads_o, grads_k):
         report.add(f"gradient {name}", "single", compare(g_o, g_k))
     report.add("gradient input", "single", compare(dx_o, dx_k))
@@ -299,3 +300,153 @@ def _compare_training(report: Report, model, keras_model, train, evaluation) -> 
         ev_k = keras_model.evaluate(x_eval, y_eval, batch_size=cfg["batch_size"], verbose=0)
     report.add("evaluate loss", "trained", compare(ev_o[0], ev_k[0]))
     report.add("evaluate accuracy", "trained", compare(ev_o[1], ev_k[1]))
+
+
+# -- the report on a user's own Keras model -------------------------------------------------------
+def run_keras_report(keras_model, data: str = "random", steps: int = 20,
+                     optimizer: str | None = None, batch_size: int = 32, seed: int = 0,
+                     eval_size: int = 1000) -> Report:
+    """The parity report on a Keras ``Sequential`` (or the path of a ``.keras`` file, opened
+    with ``keras.models.load_model``) and its :func:`tfref.from_keras` conversion.
+
+    The Keras model must be compiled (its loss, metrics and optimizer, trained state included,
+    are the ones compared); ``optimizer`` (a registered name) replaces the optimizer on both
+    sides with a fresh one of Keras's defaults.  Data: :func:`tfref.keras_model.report_data`
+    (``steps`` batches, the last one ragged as in :func:`run_report`), targets shaped for the
+    loss (:func:`tfref.keras_model.report_targets`).
+
+    Rows: every forward intermediate and ``predict`` (inference); the training-mode loss and
+    every gradient (``tf.GradientTape``, input included) on the first batch; the parameters
+    after each of ``steps`` lockstep ``fit`` steps, the epoch history, ``evaluate`` and the
+    BatchNormalization moving statistics.  With Dropout (rate > 0) each Dropout's mask for the
+    first batch is drawn once and fed to a clone of the Keras model
+    (:func:`tfref.convert.fixed_mask_dropout`) for the loss and gradient rows, and the
+    training rows are left out, as in :func:`run_report`.
+    """
+    from .backend import configure, dtype_name, require_tf
+    from .convert import from_keras
+    from .keras_model import report_data, report_targets
+
+    _, keras = require_tf()
+    configure()
+    source = str(keras_model) if not isinstance(keras_model, keras.Model) else "in memory"
+    if not isinstance(keras_model, keras.Model):
+        keras_model = _load_keras_model(keras, keras_model)
+    if not getattr(keras_model, "compiled", False) or keras_model.optimizer is None:
+        raise ValueError("the Keras model is not compiled: compile it (loss, optimizer) in "
+                         "Keras before saving, so that there is a loss to compare")
+    model = from_keras(keras_model)
+    dtype = dtype_name(model.dtype)
+    if optimizer is not None:
+        _recompile(model, keras_model, optimizer, dtype)
+    in_shape = tuple(int(s) for s in keras_model.inputs[0].shape[1:])
+    outputs = int(keras_model.outputs[0].shape[-1])
+    n = (steps - 1) * batch_size + math.ceil(batch_size / 2) if batch_size > 1 else steps
+    x, labels, x_eval, labels_eval = report_data(data, in_shape, outputs, n, eval_size, seed,
+                                                 dtype)
+    config = {"model": source, "name": keras_model.name, "loss": model.loss.name,
+              "optimizer": type(model.optimizer).__name__,
+              "optimizer_state": f"iterations {model.optimizer.iterations}"
+              if model.optimizer.iterations else "fresh",
+              "dtype": dtype, "batch_size": batch_size, "steps": steps, "seed": seed,
+              "data": data, "train_samples": int(len(x)), "eval_samples": int(len(x_eval))}
+    report = Report(config)
+    _compare_forward(report, model, keras_model, x_eval)
+    y = report_targets(model.loss, labels, outputs, dtype)
+    dropouts = _fix_leaf_dropout_masks(model, min(batch_size, len(x)), seed)
+    grad_model = _fixed_mask_clone(keras_model, dropouts) if dropouts else keras_model
+    _compare_first_batch(report, model, grad_model, x[:batch_size], y[:batch_size])
+    if not dropouts:
+        y_eval = report_targets(model.loss, labels_eval, outputs, dtype)
+        _compare_user_training(report, model, keras_model, (x, y), (x_eval, y_eval))
+        _compare_moving_statistics(report, model, keras_model)
+    return report
+
+
+def _load_keras_model(keras, path):
+    """``keras.models.load_model(path)`` under ``floatx`` = the dtype of the model's weights (a
+    second load when that is not the current ``floatx``): Keras builds the compiled loss and
+    metrics in ``floatx``, and a float32 loss on a float64 model rounds the loss to float32."""
+    from .backend import dtype_name, keras_floatx
+
+    keras_model = keras.models.load_model(path)
+    dtypes = {dtype_name(v.dtype) for v in keras_model.weights}
+    if len(dtypes) == 1 and dtypes != {keras.config.floatx()}:
+        with keras_floatx(dtypes.pop()):
+            keras_model = keras.models.load_model(path)
+    return keras_model
+
+
+def _recompile(model, keras_model, name: str, dtype: str) -> None:
+    """Both models compiled with a fresh optimizer ``name`` (defaults), same loss/metrics."""
+    import scratchnn as snn
+
+    from .backend import keras_floatx
+    from .optim import optimizer as keras_optimizer
+
+    metrics = model.metrics_names[1:]
+    model.compile(snn.optimizers.get(name), model.loss, metrics=metrics)
+    with keras_floatx(dtype):
+        keras_model.compile(optimizer=keras_optimizer(snn.optimizers.get(name), dtype),
+                            loss=keras_model.loss, metrics=metrics)
+
+
+def _fix_leaf_dropout_masks(model, batch: int, seed: int) -> dict:
+    """Give every Dropout (nested ones too) with rate > 0 a fixed keep mask (batch, units)
+    drawn from ``seed``; returns ``{name: (rate, mask)}``."""
+    import scratchnn as snn
+
+    rng = np.random.default_rng(seed + 1)
+    masks = {}
+    for layer in model.leaf_layers():
+        if isinstance(layer, snn.layers.Dropout) and layer.rate > 0:
+            layer.fixed_mask = rng.random((batch, *layer.input_shape)) >= layer.rate
+            masks[layer.name] = (layer.rate, layer.fixed_mask)
+    return masks
+
+
+def _fixed_mask_clone(keras_model, masks: dict):
+    """A compiled clone of ``keras_model`` (same weights and loss) whose Dropout layers apply
+    the given masks."""
+    from .backend import keras_floatx, require_tf
+    from .convert import fixed_mask_dropout
+
+    _, keras = require_tf()
+    dtype = keras_model.weights[0].dtype if keras_model.weights else "float32"
+
+    def clone(layer):
+        if isinstance(layer, keras.layers.Dropout) and layer.name in masks:
+            return fixed_mask_dropout(*masks[layer.name], name=layer.name, dtype=dtype)
+        return layer.__class__.from_config(layer.get_config())
+
+    with keras_floatx(str(dtype)):
+        twin = keras.models.clone_model(keras_model, clone_function=clone, recursive=True)
+        twin.set_weights(keras_model.get_weights())
+        twin.compile(optimizer="sgd", loss=keras_model.loss)
+    return twin
+
+
+def _compare_user_training(report: Report, model, keras_model, train, evaluation) -> None:
+    """Lockstep ``fit`` (parameters after every step, every history entry), then
+    ``evaluate``, for whatever metrics the models were compiled with."""
+    from .backend import keras_floatx
+    from .training import fit_like
+
+    cfg = report.config
+    (x, y), (x_eval, y_eval) = train, evaluation
+    result = fit_like(model, keras_model, x, y, epochs=1, batch_size=cfg["batch_size"],
+                      seed=cfg["seed"])
+    report.add(f"weights after each of {cfg['steps']} {cfg['optimizer']} steps (worst)",
+               "training", result.worst_step)
+    report.add("weights after training", "training", result.final)
+    for key in result.ours:
+        if key in result.keras:
+            report.add(f"epoch {key} (fit history)", "trained",
+                       compare(result.ours[key][-1], result.keras[key][-1]))
+    ev_o = np.atleast_1d(model.evaluate(x_eval, y_eval, batch_size=cfg["batch_size"],
+                                        verbose=0))
+    with keras_floatx(cfg["dtype"]):
+        ev_k = np.atleast_1d(keras_model.evaluate(x_eval, y_eval, batch_size=cfg["batch_size"],
+                                                  verbose=0))
+    for name, a, b in zip(model.metrics_names, ev_o, ev_k):
+        report.add(f"evaluate {name}", "trained", compare(a, b))

@@ -5,6 +5,12 @@ compares every forward intermediate, the losses, every gradient (input included)
 parameters after each training step, the epoch loss/accuracy and ``evaluate``.  Prints a table
 (quantity, max abs error, max rel error, tolerance, pass/fail) or, with ``--json``, JSON.
 
+``--keras-model model.keras`` runs the report on your own Keras model instead: loaded with
+``keras.models.load_model``, converted with ``tfref.from_keras`` (its compiled loss, metrics and
+optimizer, trained state included; ``--optimizer NAME`` replaces the optimizer on both sides),
+on ``--data random`` (the model's own input shape) or ``mnist``/``fashion_mnist`` (input 28x28
+or 784, 10 outputs).
+
 Exit status: 0 when every quantity is within tolerance, 1 when any is not, 2 when TensorFlow
 is not installed.  Needs no MNIST (random data by default); ``--mnist`` uses the real images.
 TensorFlow is imported only when the command runs (through the sibling package ``tfref``).
@@ -38,6 +44,11 @@ def register(sub) -> None:
                    help="seed of the weights, data and batch order")
     p.add_argument("--mnist", action="store_true", help="use MNIST instead of random data")
     add_data_arg(p)
+    p.add_argument("--keras-model", metavar="FILE", default=None,
+                   help="compare on this Keras model (.keras) instead; --data is then random "
+                        "(default), mnist or fashion_mnist; only --steps, --batch-size, --seed, "
+                        "--optimizer and --json apply")
+    p.set_defaults(optimizer=None)  # so that --keras-model can tell a chosen optimizer
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(func=run)
 
@@ -61,8 +72,11 @@ def run(args) -> int:
         print(f"scratchnn parity: error: TensorFlow is not available, so there is nothing to "
               f"compare against.\n{exc}", file=sys.stderr)
         return 2
+    if args.keras_model is not None:
+        return _run_keras_model(args, report)
     result = report.run_report(
-        hidden=args.hidden, activation=args.activation, optimizer=args.optimizer, lr=args.lr,
+        hidden=args.hidden, activation=args.activation, optimizer=args.optimizer or "adam",
+        lr=args.lr,
         momentum=args.momentum, nesterov=args.nesterov, dtype=args.dtype,
         batch_size=args.batch_size, steps=args.steps, seed=args.seed, mnist=args.mnist,
         data=args.data, dropout=args.dropout, batchnorm=args.batchnorm, l2=args.l2,
@@ -77,6 +91,36 @@ def run(args) -> int:
               f"batch {cfg['batch_size']}, {cfg['steps']} steps, {cfg['data']} data "
               f"({cfg['train_samples']} train / {cfg['eval_samples']} eval samples), "
               f"seed {cfg['seed']}{_toolbox_summary(cfg)}")
+        print()
+        print(result.table())
+    return 0 if result.passed else 1
+
+
+def _run_keras_model(args, report) -> int:
+    """``--keras-model FILE``: the report on the user's model; 1 with a message when it cannot
+    be loaded, converted or fed the chosen data."""
+    from tfref.keras_model import DATA_KINDS
+
+    data = args.data or "random"
+    try:
+        if data not in DATA_KINDS:
+            raise ValueError(f"with --keras-model, --data is one of {', '.join(DATA_KINDS)}; "
+                             f"got {data!r}")
+        result = report.run_keras_report(args.keras_model, data=data, steps=args.steps,
+                                         optimizer=args.optimizer, batch_size=args.batch_size,
+                                         seed=args.seed)
+    except (OSError, ValueError, TypeError) as exc:
+        print(f"scratchnn parity: error: {args.keras_model}: {exc}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(result.to_json())
+    else:
+        cfg = result.config
+        print(f"scratchnn vs TensorFlow/Keras on {cfg['model']} ({cfg['name']}): loss "
+              f"{cfg['loss']}, {cfg['optimizer']} (state: {cfg['optimizer_state']}), "
+              f"{cfg['dtype']}, batch {cfg['batch_size']}, {cfg['steps']} steps, {cfg['data']} "
+              f"data ({cfg['train_samples']} train / {cfg['eval_samples']} eval samples), "
+              f"seed {cfg['seed']}")
         print()
         print(result.table())
     return 0 if result.passed else 1
