@@ -1,0 +1,125 @@
+"""The math of activations, losses, regularizers and accuracy metrics on any array library.
+
+Every function takes its array namespace from its input (``scratchnn.backend.namespace``): the
+same inputs as NumPy arrays, array-api-strict arrays and PyTorch CPU tensors give the same
+results (float64 within 1e-12 relative, float32 within 1e-5), returned in the input's namespace.
+The NumPy results themselves are pinned by the existing tests of each module.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from scratchnn import activations, fastpath
+from scratchnn.activations import ACTIVATIONS
+
+xs = pytest.importorskip("array_api_strict")
+torch = pytest.importorskip("torch")
+
+BACKENDS = ["array_api_strict", "torch"]
+DTYPES = ["float64", "float32"]
+RTOL = {"float64": 1e-12, "float32": 1e-5}
+
+
+def to_backend(x: np.ndarray, backend: str):
+    """``x`` as an array of ``backend`` (same dtype)."""
+    x = np.asarray(x)
+    if backend == "array_api_strict":
+        return xs.asarray(x)
+    return torch.asarray(x)
+
+
+def to_numpy(x) -> np.ndarray:
+    if isinstance(x, torch.Tensor):
+        return x.numpy()
+    return np.from_dlpack(x)
+
+
+def assert_same(result, expected: np.ndarray, backend: str, dtype: str) -> None:
+    """``result`` is an array of ``backend`` holding ``expected``: within the dtype's tolerance
+    relative to the array's largest magnitude (a derivative such as ``1 - a*a`` cancels, so a
+    last-bit difference in ``tanh`` between libraries is large relative to a tiny entry)."""
+    if backend == "torch":
+        assert isinstance(result, torch.Tensor), type(result)
+    else:
+        assert type(result).__module__.startswith("array_api_strict"), type(result)
+    got = to_numpy(result)
+    assert got.dtype == expected.dtype, (got.dtype, expected.dtype)
+    assert got.shape == expected.shape
+    scale = float(np.max(np.abs(expected), initial=0.0))
+    np.testing.assert_allclose(got, expected, rtol=RTOL[dtype], atol=RTOL[dtype] * scale)
+
+
+def sample(shape=(6, 5), dtype="float64", seed=0, scale=3.0) -> np.ndarray:
+    return (np.random.default_rng(seed).standard_normal(shape) * scale).astype(dtype)
+
+
+# ---------------------------------------------------------------- activations
+
+ACTIVATION_CASES = [(name, {}) for name in ACTIVATIONS.names()] + [
+    ("gelu", {"approximate": True}), ("elu", {"alpha": 0.5}),
+    ("leaky_relu", {"negative_slope": 0.1})]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("name, config", ACTIVATION_CASES,
+                         ids=[f"{n}{c or ''}" for n, c in ACTIVATION_CASES])
+def test_activation_forward_backward_match_numpy(name, config, backend, dtype):
+    """forward(z) and backward(dout, a[, z]) on another library equal NumPy's."""
+    activation = type(ACTIVATIONS.get(name))(**config)
+    z = sample(dtype=dtype)
+    z[0, :3] = [0.0, 6.0, -3.0]  # the kinks: derivative conventions must agree
+    dout = sample(dtype=dtype, seed=1, scale=1.0)
+    a = activation.forward(z)
+    dz = activations.backward(activation, dout, a, z)
+    zb, doutb = to_backend(z, backend), to_backend(dout, backend)
+    ab = activation.forward(zb)
+    assert_same(ab, a, backend, dtype)
+    assert_same(activations.backward(activation, doutb, ab, zb), dz, backend, dtype)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_activation_call_keeps_the_namespace(backend):
+    """Calling an activation (Keras's function style) does not turn the input into NumPy."""
+    z = sample()
+    assert_same(activations.gelu(to_backend(z, backend), approximate=True),
+                activations.gelu(z, approximate=True), backend, "float64")
+
+
+def test_exact_gelu_erfc_round_trip_is_exact():
+    """Exact GELU takes erfc on the host: the numbers are NumPy's bit for bit."""
+    z = sample()
+    got = to_numpy(activations.gelu.forward(torch.asarray(z)))
+    np.testing.assert_array_equal(got, activations.gelu.forward(z))
+
+
+def test_fast_path_runs_for_numpy_only():
+    """A registered fast path runs for NumPy arrays; another library gets the plain formula."""
+    calls = []
+    try:
+        @fastpath.replaceable("test_backend_math_a.probe")
+        def probe(x, scale=1.0):
+            return x * scale
+
+        fastpath.register(probe, lambda x, scale=1.0: calls.append(type(x)) or x * scale)
+        enabled = fastpath.enabled()
+        fastpath.set_enabled(True)
+        probe(np.ones(2))
+        probe(np.ones(2), scale=2.0)
+        out = probe(torch.ones(2), scale=2.0)
+        probe(xs.ones(2))
+        probe(x=torch.ones(2))
+        assert calls == [np.ndarray, np.ndarray]
+        assert isinstance(out, torch.Tensor) and out.tolist() == [2.0, 2.0]
+    finally:
+        fastpath.set_enabled(enabled)
+        fastpath.forget("test_backend_math_a.probe")
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_row_max_takes_the_plain_formula_off_numpy(backend):
+    z = sample()
+    assert_same(activations.row_max(to_backend(z, backend)), z.max(axis=-1, keepdims=True),
+                backend, "float64")
