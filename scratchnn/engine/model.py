@@ -408,10 +408,13 @@ class Sequential:
         """Each compiled metric summed over the batch's samples, :math:`\\sum_i m_i`, or for a
         weighted metric given weights :math:`\\sum_i w_i m_i`; divide by
         :meth:`metric_counts` for the means."""
-        xp = namespace(y_pred)
-        return [float(xp.sum(fn(y, y_pred) * sample_weight) if weighted
-                      and sample_weight is not None else xp.sum(fn(y, y_pred)))
-                for (_, fn), weighted in zip(self._metrics, self._weighted)]
+        sums = []
+        for (_, fn), weighted in zip(self._metrics, self._weighted):
+            values = fn(y, y_pred)
+            if weighted and sample_weight is not None:
+                values = values * sample_weight
+            sums.append(float(namespace(values).sum(values)))
+        return sums
 
     def metric_counts(self, n: int, sample_weight: np.ndarray | None = None) -> list[float]:
         """The denominators of the metric means for a batch of ``n`` samples: ``n``, or
