@@ -30,6 +30,7 @@ import os
 import numpy as np
 
 from scratchnn.atomic import atomic_write
+from scratchnn.backend import to_numpy
 from scratchnn.engine.model_file import (
     FORMAT,
     VERSION,
@@ -87,7 +88,7 @@ def save_model(model, filepath: str | os.PathLike) -> None:
         arrays[f"weight/{i}"] = w
     if model.compiled and model.optimizer.built:
         for key, value in model.optimizer.get_state().items():
-            arrays[f"optimizer/{key}"] = value
+            arrays[f"optimizer/{key}"] = to_numpy(value)  # slots may live on a device
     _write_npz(filepath, arrays)
 
 
