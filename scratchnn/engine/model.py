@@ -714,13 +714,39 @@ class Sequential:
                      metrics=config.get("metrics", []),
                      weighted_metrics=config.get("weighted_metrics", []))
 
+    def optimizer_state(self) -> dict[str, np.ndarray]:
+        """``optimizer.get_state()`` as NumPy arrays in the NumPy backend's layout (what files
+        store, the same for every backend): off NumPy, the per-variable slots ``{i}/{slot}``
+        concatenated, flattened, into the flat buffer's ``0/{slot}``."""
+        state = {key: to_numpy(value) for key, value in self.optimizer.get_state().items()}
+        if self.backend.is_numpy or self.optimizer.needs_per_variable_gradients:
+            return state
+        flat = {"iterations": state.pop("iterations")}
+        for slot in self.optimizer.slot_names:
+            flat[f"0/{slot}"] = np.concatenate([state[f"{i}/{slot}"].reshape(-1)
+                                                for i in range(len(self._packed))])
+        return flat
+
     def set_optimizer_state(self, state: dict[str, np.ndarray]) -> None:
-        """Restore ``optimizer.get_state()`` (step count and slots) for these parameters."""
+        """Restore :meth:`optimizer_state` (or ``optimizer.get_state()``; step count and
+        slots) for these parameters."""
         self.require_compiled("set_optimizer_state")
         if not self.backend.is_numpy:
-            state = {key: value if key == "iterations" else self.on_backend(value)[0]
-                     for key, value in state.items()}
+            state = self._state_on_backend(state)
         self.optimizer.set_state(state, self._optimizer_variables()[1])
+
+    def _state_on_backend(self, state: dict[str, np.ndarray]) -> dict:
+        """NumPy ``state`` on the backend, a flat ``0/{slot}`` split into one per variable."""
+        state = dict(state)
+        flat_layout = not any(key.startswith("1/") for key in state)
+        for slot in self.optimizer.slot_names if flat_layout else []:
+            flat, lo = np.asarray(state.pop(f"0/{slot}")).reshape(-1), 0
+            for i, p in enumerate(self._packed):
+                size = math.prod(p.shape)
+                state[f"{i}/{slot}"] = flat[lo:lo + size].reshape(tuple(p.shape))
+                lo += size
+        return {key: value if key == "iterations" else self.backend.asarray(np.asarray(value))
+                for key, value in state.items()}
 
     def save(self, filepath) -> None:
         """Save architecture, weights, compile settings and optimizer state (see saving)."""

@@ -30,7 +30,6 @@ import os
 import numpy as np
 
 from scratchnn.atomic import atomic_write
-from scratchnn.backend import to_numpy
 from scratchnn.engine.model_file import (
     FORMAT,
     VERSION,
@@ -87,8 +86,8 @@ def save_model(model, filepath: str | os.PathLike) -> None:
     for i, w in enumerate(model.get_weights()):
         arrays[f"weight/{i}"] = w
     if model.compiled and model.optimizer.built:
-        for key, value in model.optimizer.get_state().items():
-            arrays[f"optimizer/{key}"] = to_numpy(value)  # slots may live on a device
+        for key, value in model.optimizer_state().items():  # NumPy, any backend
+            arrays[f"optimizer/{key}"] = value
     _write_npz(filepath, arrays)
 
 

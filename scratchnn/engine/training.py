@@ -117,7 +117,7 @@ class BatchIterator:
         for step in range(self.steps):
             lo, hi = step * self.batch_size, min(self.n, (step + 1) * self.batch_size)
             if order is None:
-                yield tuple(a[lo:hi] for a in self.arrays)
+                yield tuple(a[lo:hi, ...] for a in self.arrays)
             else:
                 yield gather(order[lo:hi])
 
