@@ -41,7 +41,7 @@ from scratchnn import losses as losses_module
 from scratchnn import metrics as metrics_module
 from scratchnn import optimizers as optimizers_module
 from scratchnn.arguments import check_batch_size, check_bool, check_verbose
-from scratchnn.backend import Backend, get_backend, namespace, to_numpy
+from scratchnn.backend import Backend, get_backend, is_numpy, namespace, to_numpy
 from scratchnn.checks import as_float_array, check_same_length
 from scratchnn.config import resolve_dtype
 from scratchnn.engine import callbacks as callbacks_module
@@ -206,9 +206,13 @@ class Sequential:
         self._packed = [p for layer in self._leaves for p in layer.params.values()]
 
     def on_backend(self, *arrays):
-        """Prepared NumPy ``arrays`` (None passes) on the model's backend and device, in one
-        transfer each; the arrays themselves on NumPy.  Returns a tuple."""
-        return tuple(a if a is None else self.backend.asarray(a) for a in arrays)
+        """Prepared NumPy ``arrays`` on the model's backend and device, in one transfer each
+        (None and arrays already there pass as they are); the arrays themselves on NumPy.
+        Returns a tuple."""
+        if self.backend.is_numpy:
+            return arrays
+        return tuple(self.backend.asarray(a) if isinstance(a, np.ndarray) else a
+                     for a in arrays)
 
     def _ensure_packed(self) -> None:
         """Repack when a model containing this one (or contained in it) has since packed the
@@ -374,8 +378,11 @@ class Sequential:
         :meth:`prepare_data`): fills every layer's gradients, changes no parameter.
 
         Returns ``(loss, y_pred)``: the batch-mean loss and the predictions (N, K), as
-        probabilities after a softmax.  :meth:`apply_gradients` then takes the step."""
+        probabilities after a softmax.  :meth:`apply_gradients` then takes the step.  Off
+        NumPy the arrays may still be NumPy (:meth:`on_backend` moves them)."""
         self._ensure_packed()
+        if not self.backend.is_numpy:
+            x, y, sample_weight = self.on_backend(x, y, sample_weight)
         loss, y_pred = self._loss_and_outputs(x, y, True, sample_weight)
         self._backward(need_input_grad=False)
         return loss, y_pred
@@ -428,6 +435,7 @@ class Sequential:
         """The loss (batch mean + penalties) on prepared arrays, through the same output head
         as training, in inference mode or with ``training=True`` in training mode (batch
         statistics, dropout); no gradients, no step.  For finite differences."""
+        x, y = self.on_backend(x, y)
         return self._loss_and_outputs(x, y, training=check_bool(training, "training"))[0]
 
     # -- training -----------------------------------------------------------------------------
@@ -510,7 +518,7 @@ class Sequential:
         :meth:`prepare_data`), in inference mode, under the caller's thread policy; with
         per-sample weights, as :meth:`fit` weights them."""
         mean = training.EpochMean(self.metrics_names[1:])
-        arrays = (x, y) if sample_weight is None else (x, y, sample_weight)
+        arrays = self.on_backend(*((x, y) if sample_weight is None else (x, y, sample_weight)))
         for xb, yb, *wb in training.BatchIterator(arrays, batch_size)():
             w = wb[0] if wb else None
             loss, y_pred = self._loss_and_outputs(xb, yb, False, w)
@@ -574,8 +582,10 @@ class Sequential:
         return self._evaluate_prepared(x, y, x.shape[0], 0, False, w)
 
     def __call__(self, x, training: bool = False):
-        """The outputs for ``x`` as an array of the model's backend (NumPy on NumPy)."""
-        return self._forward(self.on_backend(self.prepare_inputs(x))[0], training)
+        """The outputs for ``x``: NumPy for NumPy input (or lists), else an array of the
+        model's backend."""
+        out = self._forward(self.on_backend(self.prepare_inputs(x))[0], training)
+        return out if hasattr(x, "__array_namespace__") and not is_numpy(x) else to_numpy(out)
 
     # -- weights --------------------------------------------------------------------------------
     @property
