@@ -347,7 +347,9 @@ class Sequential:
         (building the model on first use); shape (N, *input_shape).  Always NumPy (a backend
         array is brought back first): see :meth:`on_backend`."""
         dtype = self.dtype if self.built else resolve_dtype(self._dtype_arg)
-        x = as_float_array(to_numpy(x), name, dtype)
+        if hasattr(x, "__array_namespace__") and not is_numpy(x):
+            x = to_numpy(x)  # a backend array: its values, checked as any input
+        x = as_float_array(x, name, dtype)
         self._ensure_built(x)
         if x.shape[1:] != self._input_shape:
             raise ValueError(
