@@ -173,19 +173,10 @@ def _erfc(x: np.ndarray) -> np.ndarray:
     if not is_numpy(x):
         import array_api_compat  # only needed for other array libraries
 
-        values = _erfc(_to_host(x))
+        values = _erfc(fastpath.to_host(x))
         return namespace(x).asarray(values, device=array_api_compat.device(x))
     values = _ERFC(np.asarray(x, dtype=np.float64)).astype(np.float64)
     return values.astype(np.result_type(x), copy=False)
-
-
-def _to_host(x) -> np.ndarray:
-    """``x`` as a NumPy array (``.get()`` for CuPy, ``.cpu()`` for torch, else DLPack)."""
-    if type(x).__module__.startswith("cupy"):
-        return x.get()
-    if hasattr(x, "cpu"):
-        x = x.cpu()
-    return np.from_dlpack(x)
 
 
 _ERFC = np.frompyfunc(math.erfc, 1, 1)

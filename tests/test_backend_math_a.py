@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from scratchnn import activations, fastpath
+from scratchnn import activations, fastpath, losses
 from scratchnn.activations import ACTIVATIONS
 
 xs = pytest.importorskip("array_api_strict")
@@ -123,3 +123,95 @@ def test_row_max_takes_the_plain_formula_off_numpy(backend):
     z = sample()
     assert_same(activations.row_max(to_backend(z, backend)), z.max(axis=-1, keepdims=True),
                 backend, "float64")
+
+
+# ---------------------------------------------------------------- losses
+
+LOSS_CASES = [
+    ("categorical_crossentropy", {}), ("categorical_crossentropy", {"from_logits": True}),
+    ("categorical_crossentropy", {"label_smoothing": 0.1}),
+    ("sparse_categorical_crossentropy", {}),
+    ("sparse_categorical_crossentropy", {"from_logits": True}),
+    ("mean_squared_error", {}), ("mean_absolute_error", {}), ("huber", {"delta": 0.7}),
+    ("binary_crossentropy", {}), ("binary_crossentropy", {"from_logits": True}),
+    ("binary_crossentropy", {"label_smoothing": 0.2}), ("kl_divergence", {}),
+]
+
+
+def loss_inputs(name: str, config: dict, dtype: str):
+    """(targets, predictions) for ``name``: logits, or probabilities with exact 0 and 1
+    entries (the clipped ones, whose gradient is masked)."""
+    rng = np.random.default_rng(2)
+    z = sample((8, 4), dtype, seed=3)
+    if config.get("from_logits") or name in ("mean_squared_error", "mean_absolute_error",
+                                             "huber"):
+        pred = z
+    else:
+        pred = (np.abs(z) / np.abs(z).sum(axis=1, keepdims=True)).astype(dtype)
+        pred[0, 1], pred[1, 2] = 0.0, 1.0
+    labels = rng.integers(0, 4, 8)
+    if name.startswith("sparse"):
+        return labels, pred
+    if name == "binary_crossentropy":
+        return rng.integers(0, 2, (8, 4)).astype(dtype), pred
+    if name == "kl_divergence":
+        return pred[::-1].copy(), pred
+    return np.eye(4, dtype=dtype)[labels], pred
+
+
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("name, config", LOSS_CASES, ids=[f"{n}{c or ''}" for n, c in LOSS_CASES])
+def test_loss_value_and_gradient_match_numpy(name, config, backend, dtype, weighted):
+    """sample_losses, the (weighted) batch loss and backward on another library equal NumPy's;
+    targets and weights may be given as that library's arrays or as NumPy."""
+    y, pred = loss_inputs(name, config, dtype)
+    weights = np.linspace(0.0, 2.0, len(pred)) if weighted else None
+    loss = losses.get({"name": name, "config": config})
+    expected_value = loss(y, pred, sample_weight=weights)
+    expected_gradient = loss.backward()
+    expected_samples = loss.sample_losses(y, pred)
+    for y_given in (to_backend(y, backend), y):
+        other = losses.get({"name": name, "config": config})
+        w_given = None if weights is None else to_backend(weights, backend)
+        value = other(y_given, to_backend(pred, backend), sample_weight=w_given)
+        assert isinstance(value, float)
+        np.testing.assert_allclose(value, expected_value, rtol=RTOL[dtype])
+        assert_same(other.backward(), expected_gradient, backend, dtype)
+        assert_same(other.sample_losses(y_given, to_backend(pred, backend)), expected_samples,
+                    backend, dtype)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("name", ["categorical_crossentropy", "sparse_categorical_crossentropy"])
+def test_softmax_cross_entropy_matches_numpy(name, backend):
+    """The fused softmax + cross-entropy (forward on logits, backward (p - y)/N), weighted."""
+    y, logits = loss_inputs(name, {"from_logits": True}, "float64")
+    weights = np.linspace(0.5, 1.5, len(logits))
+    fused = losses.SoftmaxCrossEntropy(losses.get(name))
+    expected = fused.forward(y, logits, weights), fused.backward()
+    other = losses.SoftmaxCrossEntropy(losses.get(name))
+    value = other.forward(to_backend(y, backend), to_backend(logits, backend), weights)
+    np.testing.assert_allclose(value, expected[0], rtol=1e-12)
+    assert_same(other.backward(), expected[1], backend, "float64")
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_loss_gradient_on_another_library_matches_finite_differences(backend):
+    """An independent check off NumPy: the torch / strict gradient of the weighted sparse
+    cross-entropy on probabilities against central differences of its own loss values."""
+    labels, pred = loss_inputs("sparse_categorical_crossentropy", {}, "float64")
+    pred = np.clip(pred, 0.05, 0.95)
+    weights = np.linspace(0.5, 1.5, len(pred))
+    loss = losses.get("sparse_categorical_crossentropy")
+    loss(to_backend(labels, backend), to_backend(pred, backend), sample_weight=weights)
+    gradient = to_numpy(loss.backward())
+    numeric = np.zeros_like(pred)
+    h = 1e-6
+    for index in np.ndindex(pred.shape):
+        up, down = pred.copy(), pred.copy()
+        up[index] += h
+        down[index] -= h
+        numeric[index] = (loss(labels, up, weights) - loss(labels, down, weights)) / (2 * h)
+    np.testing.assert_allclose(gradient, numeric, rtol=1e-6, atol=1e-8)
