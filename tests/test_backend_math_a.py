@@ -11,8 +11,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from scratchnn import activations, fastpath, losses
+from scratchnn import activations, fastpath, losses, metrics
 from scratchnn.activations import ACTIVATIONS
+from scratchnn.config import floatx
+from scratchnn.regularizers import L1, L1L2, L2, Regularizer
 
 xs = pytest.importorskip("array_api_strict")
 torch = pytest.importorskip("torch")
@@ -215,3 +217,63 @@ def test_loss_gradient_on_another_library_matches_finite_differences(backend):
         down[index] -= h
         numeric[index] = (loss(labels, up, weights) - loss(labels, down, weights)) / (2 * h)
     np.testing.assert_allclose(gradient, numeric, rtol=1e-6, atol=1e-8)
+
+
+# ---------------------------------------------------------------- regularizers
+
+REGULARIZER_CASES = [L1(0.03), L2(0.03), L1L2(0.01, 0.02), L1L2(), Regularizer()]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("regularizer", REGULARIZER_CASES, ids=repr)
+def test_regularizer_penalty_and_gradient_match_numpy(regularizer, backend, dtype):
+    w = sample((5, 3), dtype)
+    w[0, 0] = 0.0  # sign(0) = 0
+    wb = to_backend(w, backend)
+    penalty = regularizer(wb)
+    assert isinstance(penalty, float)
+    np.testing.assert_allclose(penalty, regularizer(w), rtol=RTOL[dtype])
+    assert_same(regularizer.gradient(wb), regularizer.gradient(w), backend, dtype)
+
+
+def test_regularizer_on_torch_is_the_hand_derived_number():
+    """Independent of NumPy: L2(0.03) in float64 penalizes with the float32-rounded factor."""
+    w = torch.asarray([[1.0, -2.0], [0.5, 0.0]], dtype=torch.float64)
+    factor = float(np.float32(0.03))
+    assert L2(0.03)(w) == factor * 5.25
+    assert L2(0.03).gradient(w).tolist() == [[2 * factor * v for v in row]
+                                             for row in w.tolist()]
+
+
+# ---------------------------------------------------------------- accuracy metrics
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_accuracy_metrics_match_numpy(backend, dtype):
+    """Per-sample categorical, sparse, binary and auto accuracy, in floatx, on the backend;
+    targets given as backend arrays or as NumPy."""
+    rng = np.random.default_rng(4)
+    scores = sample((12, 5), dtype, seed=5)
+    labels = rng.integers(0, 5, 12)
+    one_hot = np.eye(5, dtype=dtype)[labels]
+    probabilities = rng.random((12, 3)).astype(dtype)
+    bits = rng.integers(0, 2, (12, 3)).astype(dtype)
+    cases = [(metrics.categorical_accuracy, one_hot, scores),
+             (metrics.sparse_categorical_accuracy, labels, scores),
+             (metrics.sparse_categorical_accuracy, labels[:, None].astype(dtype), scores),
+             (metrics.binary_accuracy, bits, probabilities),
+             (metrics.get("accuracy")[1], labels, scores),
+             (metrics.get("accuracy")[1], bits[:, :1], probabilities[:, :1])]
+    for fn, y_true, y_pred in cases:
+        expected = fn(y_true, y_pred)
+        assert expected.dtype == np.dtype(floatx())
+        for y_given in (to_backend(y_true, backend), y_true):
+            assert_same(fn(y_given, to_backend(y_pred, backend)), expected, backend, floatx())
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_binary_accuracy_hand_counted_on_backend(backend):
+    y_true = to_backend(np.array([[1.0, 0.0], [0.0, 0.0], [1.0, 1.0]]), backend)
+    y_pred = to_backend(np.array([[0.9, 0.5], [0.7, 0.2], [0.2, 0.51]]), backend)
+    assert to_numpy(metrics.binary_accuracy(y_true, y_pred)).tolist() == [1.0, 0.5, 0.5]
