@@ -78,10 +78,12 @@ def _pick(a: np.ndarray, labels: np.ndarray) -> np.ndarray:
 
 def _one_hot(labels: np.ndarray, like: np.ndarray) -> np.ndarray:
     """Boolean (N, K) mask, True at ``[i, labels[i]]``; K and device from ``like`` (N, K)."""
-    import array_api_compat
+    if foreign_array(like):
+        import array_api_compat
 
-    xp = namespace(like)
-    columns = xp.arange(like.shape[-1], device=array_api_compat.device(like))
+        columns = namespace(like).arange(like.shape[-1], device=array_api_compat.device(like))
+    else:
+        columns = np.arange(like.shape[-1])
     return labels[:, None] == columns
 
 
