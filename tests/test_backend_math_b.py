@@ -214,3 +214,47 @@ def test_check_layer_on_backend(name, backend):
     for key, error in got.items():
         assert error < 1e-6, (key, error)
         assert error == pytest.approx(want[key], rel=1e-3, abs=1e-9)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_optimizer_state_round_trip_and_gradient_cast(backend):
+    """Slots saved as NumPy (what a model file holds) load into a backend's variables; a
+    float64 gradient is cast to the float32 variable's dtype first, as on NumPy."""
+    rng = np.random.default_rng(3)
+    start, grad = rng.standard_normal(5).astype(np.float32), rng.standard_normal(5)
+    numpy_opt, opt = optimizers.Nadam(0.01), optimizers.Nadam(0.01)
+    numpy_var, var = start.copy(), to_backend(start, backend)
+    numpy_opt.apply([grad], [numpy_var])
+    opt.apply([to_backend(grad, backend)], [var])
+    saved = {k: to_numpy(v) for k, v in opt.get_state().items()}
+    restored = optimizers.Nadam(0.01)
+    restored.set_state(saved, [var])
+    for o, v in ((numpy_opt, numpy_var), (restored, var)):
+        o.apply([np.array(grad) if o is numpy_opt else to_backend(grad, backend)], [v])
+    assert_close(var, numpy_var, backend)
+    for key in ("m", "v"):
+        assert_close(restored.slots(0)[key], numpy_opt.slots(0)[key], backend)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_dropout_fixed_mask_gradient_check_on_backend(backend):
+    x = np.random.default_rng(9).standard_normal((4, 6))
+    mask = np.random.default_rng(10).random((4, 6)) > 0.5
+    errors = []
+    for data in (x, to_backend(x, backend)):
+        layer = layers.Dropout(0.3)
+        layer.fixed_mask = mask
+        errors.append(gradcheck.check_layer(layer, data, training=True))
+    assert errors[1]["x"] < 1e-8
+    assert errors[1]["x"] == pytest.approx(errors[0]["x"], rel=1e-3, abs=1e-9)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_calling_a_moved_layer_keeps_the_namespace(backend):
+    layer = layers.Dense(3)
+    layer.build((4,), np.float64, np.random.default_rng(0))
+    x = np.random.default_rng(1).standard_normal((2, 4))
+    want = layer(x)
+    layer.to_namespace(backend_namespace(backend))
+    assert_close(layer(to_backend(x, backend)), want, backend)
+    assert layer.count_params() == 15

@@ -79,7 +79,7 @@ class Dropout(Layer):
             return np.where(self._keep, x * self._scale, x.dtype.type(0))
         self._scale = float(numpy_dtype(x).type(1 / (1 - self.rate)))
         xp = namespace(x)
-        self._keep = xp.asarray(np.ascontiguousarray(self._mask), device=_device(x))
+        self._keep = xp.asarray(np.array(self._mask), device=_device(x))  # a writable copy
         return xp.where(self._keep, x * self._scale, 0.0)
 
     def backward(self, dout: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:

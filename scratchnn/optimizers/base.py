@@ -211,10 +211,10 @@ class Optimizer:
         for i, slots in enumerate(self._slots):
             for name, arr in slots.items():
                 saved = state[f"{i}/{name}"]
-                if saved.shape != arr.shape:
+                if tuple(saved.shape) != tuple(arr.shape):
                     raise ValueError(f"optimizer slot {i}/{name} has shape {saved.shape}, "
-                                     f"expected {arr.shape}")
-                arr[...] = saved
+                                     f"expected {tuple(arr.shape)}")
+                arr[...] = saved if is_numpy(arr) else _like(saved, arr)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.get_config()} iterations={self.iterations}>"
@@ -223,6 +223,16 @@ class Optimizer:
 def _asarray(g):
     """``g`` as an array of its own namespace (lists become NumPy arrays)."""
     return namespace(g).asarray(g) if not isinstance(g, (list, tuple)) else np.asarray(g)
+
+
+def _like(values, array):
+    """``values`` (e.g. a NumPy array read from a file) in ``array``'s namespace, dtype and
+    device."""
+    import array_api_compat  # only needed for other array libraries
+
+    xp = namespace(array)
+    return xp.asarray(np.ascontiguousarray(values), dtype=array.dtype,
+                      device=array_api_compat.device(array))
 
 
 def as_variable_dtype(gradient, variable):
