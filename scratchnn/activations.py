@@ -1,5 +1,9 @@
 """Element-wise and row-wise activation functions with their hand-written derivatives.
 
+Every formula takes its array namespace from its input (``xp = namespace(z)``,
+:mod:`scratchnn.backend`), so it runs unchanged on NumPy, PyTorch, CuPy or array-api-strict
+arrays and returns an array of the same library.
+
 Each activation is a small stateless object with
 
 * ``forward(z) -> a`` — ``z`` and ``a`` have shape (N, units);
@@ -173,19 +177,10 @@ def _erfc(x: np.ndarray) -> np.ndarray:
     if not is_numpy(x):
         import array_api_compat  # only needed for other array libraries
 
-        values = _erfc(_to_host(x))
+        values = _erfc(fastpath.to_host(x))
         return namespace(x).asarray(values, device=array_api_compat.device(x))
     values = _ERFC(np.asarray(x, dtype=np.float64)).astype(np.float64)
     return values.astype(np.result_type(x), copy=False)
-
-
-def _to_host(x) -> np.ndarray:
-    """``x`` as a NumPy array (``.get()`` for CuPy, ``.cpu()`` for torch, else DLPack)."""
-    if type(x).__module__.startswith("cupy"):
-        return x.get()
-    if hasattr(x, "cpu"):
-        x = x.cpu()
-    return np.from_dlpack(x)
 
 
 _ERFC = np.frompyfunc(math.erfc, 1, 1)
@@ -262,7 +257,8 @@ class GELU(Activation):
     :math:`f'(z) = \tfrac12(1 + t) + \tfrac12 z (1 - t^2)\,c\,(1 + 3k z^2)`.
     The derivative is no function of ``a``, so backward takes ``z`` (``uses_input``).
 
-    ``erfc`` is Python's ``math.erfc`` (NumPy has none), element by element in float64.  A
+    ``erfc`` is Python's ``math.erfc`` (neither NumPy nor the array API standard has one),
+    element by element in float64, on the host for arrays of other libraries.  A
     deliberate difference: TensorFlow's CPU ``tf.nn.gelu(approximate=False)`` differs from
     :math:`z\Phi(z)` by up to about 4e-9 in float64 (``Phi(1)`` = 0.84134474606854295 exactly;
     TF gives 0.84134474192739), so float64 parity for the exact form holds to about 1e-8 only.

@@ -34,6 +34,8 @@ import os
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+import numpy as np
+
 from scratchnn.backend import is_numpy
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -79,19 +81,29 @@ def replaceable(name: str) -> Callable[[F], F]:
 
 def _numpy_only(args: tuple, kwargs: dict) -> bool:
     """True unless some argument is an array of a library other than NumPy."""
-    for value in (*args, *kwargs.values()):
-        if not is_numpy(value) and value is not None and _is_foreign_array(value):
-            return False
-    return True
+    return not any(map(foreign_array, (*args, *kwargs.values())))
 
 
-def _is_foreign_array(value) -> bool:
-    """Whether ``value`` is an array-API array (a layer object, a string ... is not)."""
-    if isinstance(value, (str, bool)):
+def foreign_array(value) -> bool:
+    """Whether ``value`` is an array of a library other than NumPy (a torch tensor, a CuPy or
+    array-api-strict array); False for NumPy arrays, Python numbers, lists, layer objects."""
+    if is_numpy(value) or value is None or isinstance(value, (str, bool, list, tuple)):
         return False
     import array_api_compat  # imported once; cheap afterwards
 
     return array_api_compat.is_array_api_obj(value)
+
+
+def to_host(x) -> np.ndarray:
+    """``x`` as a NumPy array (copied off a GPU if need be: ``.get()`` for CuPy, ``.cpu()`` for
+    torch, then DLPack); NumPy input and array-likes go through ``np.asarray``."""
+    if not foreign_array(x):
+        return np.asarray(x)
+    if type(x).__module__.startswith("cupy"):
+        return x.get()
+    if hasattr(x, "cpu"):
+        x = x.cpu()
+    return np.from_dlpack(x)
 
 
 def register(target: str | Callable, fast: Callable) -> None:
