@@ -1,5 +1,9 @@
 """Element-wise and row-wise activation functions with their hand-written derivatives.
 
+Every formula takes its array namespace from its input (``xp = namespace(z)``,
+:mod:`scratchnn.backend`), so it runs unchanged on NumPy, PyTorch, CuPy or array-api-strict
+arrays and returns an array of the same library.
+
 Each activation is a small stateless object with
 
 * ``forward(z) -> a`` — ``z`` and ``a`` have shape (N, units);
@@ -23,6 +27,7 @@ import math
 import numpy as np
 
 from scratchnn import fastpath
+from scratchnn.backend import is_numpy, namespace
 from scratchnn.registry import Registry
 
 
@@ -48,7 +53,8 @@ class Activation:
         """``f(z)``; keyword arguments build a configured copy first, as Keras's functions take
         them (``elu(z, alpha=0.5)``, ``gelu(z, approximate=True)``)."""
         activation = type(self)(**config) if config else self
-        return activation.forward(np.asarray(z))
+        return activation.forward(np.asarray(z) if is_numpy(z) or isinstance(z, (list, tuple))
+                                  else z)
 
     def __repr__(self) -> str:
         return f"<activation {self.name}>"
@@ -78,10 +84,10 @@ class ReLU(Activation):
     name = "relu"
 
     def forward(self, z: np.ndarray) -> np.ndarray:
-        return np.maximum(z, 0)
+        return namespace(z).maximum(z, 0)
 
     def backward(self, dout: np.ndarray, a: np.ndarray) -> np.ndarray:
-        return dout * (a > 0)
+        return dout * _mask(a > 0, dout)
 
 
 class Sigmoid(Activation):
@@ -94,8 +100,9 @@ class Sigmoid(Activation):
     name = "sigmoid"
 
     def forward(self, z: np.ndarray) -> np.ndarray:
-        e = np.exp(-np.abs(z))
-        return np.where(z >= 0, 1 / (1 + e), e / (1 + e)).astype(z.dtype, copy=False)
+        xp = namespace(z)
+        e = xp.exp(-xp.abs(z))
+        return xp.astype(xp.where(z >= 0, 1 / (1 + e), e / (1 + e)), z.dtype, copy=False)
 
     def backward(self, dout: np.ndarray, a: np.ndarray) -> np.ndarray:
         return dout * a * (1 - a)
@@ -107,7 +114,7 @@ class Tanh(Activation):
     name = "tanh"
 
     def forward(self, z: np.ndarray) -> np.ndarray:
-        return np.tanh(z)
+        return namespace(z).tanh(z)
 
     def backward(self, dout: np.ndarray, a: np.ndarray) -> np.ndarray:
         return dout * (1 - a * a)
@@ -117,7 +124,7 @@ class Tanh(Activation):
 def row_max(z: np.ndarray) -> np.ndarray:
     r"""The maximum of each row, :math:`m_i = \max_j z_{ij}`, kept as a column: shape (N, 1)
     for z (N, K) (``keepdims``, so ``z - m`` broadcasts).  NaN in a row gives NaN."""
-    return z.max(axis=-1, keepdims=True)
+    return namespace(z).max(z, axis=-1, keepdims=True)
 
 
 class Softmax(Activation):
@@ -136,22 +143,42 @@ class Softmax(Activation):
     name = "softmax"
 
     def forward(self, z: np.ndarray) -> np.ndarray:
-        e = np.exp(z - row_max(z))
-        e /= e.sum(axis=-1, keepdims=True)
+        xp = namespace(z)
+        e = xp.exp(z - row_max(z))
+        e /= xp.sum(e, axis=-1, keepdims=True)
         return e
 
     def backward(self, dout: np.ndarray, a: np.ndarray) -> np.ndarray:
-        return a * (dout - np.sum(dout * a, axis=-1, keepdims=True))
+        return a * (dout - namespace(a).sum(dout * a, axis=-1, keepdims=True))
 
 
 def _softplus(z: np.ndarray) -> np.ndarray:
     r""":math:`\log(1+e^z) = \max(z, 0) + \log(1 + e^{-|z|})`: ``exp`` never overflows."""
-    return np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z)))
+    xp = namespace(z)
+    return xp.maximum(z, 0) + xp.log1p(xp.exp(-xp.abs(z)))
+
+
+def _mask(condition, like):
+    """A boolean ``condition`` ready to multiply ``like`` by: NumPy multiplies by bools directly
+    (same values as 0/1, one pass less); the array API standard wants ``like``'s dtype."""
+    if is_numpy(condition):
+        return condition
+    return namespace(like).astype(condition, like.dtype)
 
 
 def _erfc(x: np.ndarray) -> np.ndarray:
-    """The complementary error function element-wise (NumPy has none: ``math.erfc``), computed
-    in float64 and returned in ``x``'s dtype."""
+    """The complementary error function element-wise, computed in float64 and returned in
+    ``x``'s dtype and namespace.
+
+    Neither NumPy nor the array API standard has ``erfc``, so it is Python's ``math.erfc`` per
+    element, on the host: an array of another library (a GPU array too) is copied to NumPy and
+    the result copied back -- the same numbers on every backend, at the price of a round trip.
+    """
+    if not is_numpy(x):
+        import array_api_compat  # only needed for other array libraries
+
+        values = _erfc(fastpath.to_host(x))
+        return namespace(x).asarray(values, device=array_api_compat.device(x))
     values = _ERFC(np.asarray(x, dtype=np.float64)).astype(np.float64)
     return values.astype(np.result_type(x), copy=False)
 
@@ -180,13 +207,14 @@ class ELU(Activation):
         return {"alpha": self.alpha}
 
     def forward(self, z: np.ndarray) -> np.ndarray:
-        negative = np.expm1(np.minimum(z, 0))
+        xp = namespace(z)
+        negative = xp.expm1(xp.minimum(z, 0))
         if self.alpha != 1:
             negative = self.alpha * negative
-        return np.where(z > 0, z, negative).astype(z.dtype, copy=False)
+        return xp.astype(xp.where(z > 0, z, negative), z.dtype, copy=False)
 
     def backward(self, dout: np.ndarray, a: np.ndarray) -> np.ndarray:
-        return np.where(a < 0, dout * (a + self.alpha), dout)
+        return namespace(a).where(a < 0, dout * (a + self.alpha), dout)
 
 
 class SELU(ELU):
@@ -209,11 +237,13 @@ class SELU(ELU):
         return {}
 
     def forward(self, z: np.ndarray) -> np.ndarray:
-        negative = (self.SCALE * self.ALPHA) * np.expm1(np.minimum(z, 0))
-        return np.where(z > 0, self.SCALE * z, negative).astype(z.dtype, copy=False)
+        xp = namespace(z)
+        negative = (self.SCALE * self.ALPHA) * xp.expm1(xp.minimum(z, 0))
+        return xp.astype(xp.where(z > 0, self.SCALE * z, negative), z.dtype, copy=False)
 
     def backward(self, dout: np.ndarray, a: np.ndarray) -> np.ndarray:
-        return np.where(a < 0, dout * (a + self.SCALE * self.ALPHA), dout * self.SCALE)
+        return namespace(a).where(a < 0, dout * (a + self.SCALE * self.ALPHA),
+                                  dout * self.SCALE)
 
 
 class GELU(Activation):
@@ -227,7 +257,8 @@ class GELU(Activation):
     :math:`f'(z) = \tfrac12(1 + t) + \tfrac12 z (1 - t^2)\,c\,(1 + 3k z^2)`.
     The derivative is no function of ``a``, so backward takes ``z`` (``uses_input``).
 
-    ``erfc`` is Python's ``math.erfc`` (NumPy has none), element by element in float64.  A
+    ``erfc`` is Python's ``math.erfc`` (neither NumPy nor the array API standard has one),
+    element by element in float64, on the host for arrays of other libraries.  A
     deliberate difference: TensorFlow's CPU ``tf.nn.gelu(approximate=False)`` differs from
     :math:`z\Phi(z)` by up to about 4e-9 in float64 (``Phi(1)`` = 0.84134474606854295 exactly;
     TF gives 0.84134474192739), so float64 parity for the exact form holds to about 1e-8 only.
@@ -246,15 +277,16 @@ class GELU(Activation):
 
     def forward(self, z: np.ndarray) -> np.ndarray:
         if self.approximate:
-            return 0.5 * z * (1 + np.tanh(self.C * (z + self.K * z ** 3)))
+            return 0.5 * z * (1 + namespace(z).tanh(self.C * (z + self.K * z ** 3)))
         return 0.5 * z * _erfc(-z * 0.7071067811865476)
 
     def backward(self, dout: np.ndarray, a: np.ndarray, z: np.ndarray) -> np.ndarray:
+        xp = namespace(z)
         if self.approximate:
-            t = np.tanh(self.C * (z + self.K * z ** 3))
+            t = xp.tanh(self.C * (z + self.K * z ** 3))
             slope = 0.5 * (1 + t) + 0.5 * z * (1 - t * t) * self.C * (1 + 3 * self.K * z * z)
         else:
-            pdf = np.exp(-0.5 * z * z) * 0.3989422804014327  # 1 / sqrt(2 pi)
+            pdf = xp.exp(-0.5 * z * z) * 0.3989422804014327  # 1 / sqrt(2 pi)
             slope = 0.5 * _erfc(-z * 0.7071067811865476) + z * pdf
         return dout * slope
 
@@ -272,7 +304,7 @@ class Softplus(Activation):
         return _softplus(z)
 
     def backward(self, dout: np.ndarray, a: np.ndarray) -> np.ndarray:
-        return dout * -np.expm1(-a)
+        return dout * -namespace(a).expm1(-a)
 
 
 class Softsign(Activation):
@@ -285,10 +317,10 @@ class Softsign(Activation):
     name = "softsign"
 
     def forward(self, z: np.ndarray) -> np.ndarray:
-        return z / (1 + np.abs(z))
+        return z / (1 + namespace(z).abs(z))
 
     def backward(self, dout: np.ndarray, a: np.ndarray) -> np.ndarray:
-        r = 1 - np.abs(a)
+        r = 1 - namespace(a).abs(a)
         return dout * (r * r)
 
 
@@ -331,10 +363,11 @@ class LeakyReLU(Activation):
         return {"negative_slope": self.negative_slope}
 
     def forward(self, z: np.ndarray) -> np.ndarray:
-        return np.where(z > 0, z, z * self._slope).astype(z.dtype, copy=False)
+        xp = namespace(z)
+        return xp.astype(xp.where(z > 0, z, z * self._slope), z.dtype, copy=False)
 
     def backward(self, dout: np.ndarray, a: np.ndarray) -> np.ndarray:
-        return np.where(a > 0, dout, dout * self._slope)
+        return namespace(a).where(a > 0, dout, dout * self._slope)
 
 
 class ReLU6(Activation):
@@ -344,10 +377,11 @@ class ReLU6(Activation):
     name = "relu6"
 
     def forward(self, z: np.ndarray) -> np.ndarray:
-        return np.minimum(np.maximum(z, 0), 6)
+        xp = namespace(z)
+        return xp.minimum(xp.maximum(z, 0), 6)
 
     def backward(self, dout: np.ndarray, a: np.ndarray) -> np.ndarray:
-        return dout * ((a > 0) & (a < 6))
+        return dout * _mask((a > 0) & (a < 6), dout)
 
 
 class HardSigmoid(Activation):
@@ -357,10 +391,11 @@ class HardSigmoid(Activation):
     name = "hard_sigmoid"
 
     def forward(self, z: np.ndarray) -> np.ndarray:
-        return np.minimum(np.maximum(z + 3, 0), 6) / 6
+        xp = namespace(z)
+        return xp.minimum(xp.maximum(z + 3, 0), 6) / 6
 
     def backward(self, dout: np.ndarray, a: np.ndarray) -> np.ndarray:
-        return dout * ((a > 0) & (a < 1)) / 6
+        return dout * _mask((a > 0) & (a < 1), dout) / 6
 
 
 class HardSiLU(Activation):
@@ -375,7 +410,7 @@ class HardSiLU(Activation):
 
     def backward(self, dout: np.ndarray, a: np.ndarray, z: np.ndarray) -> np.ndarray:
         h = hard_sigmoid.forward(z)
-        return dout * (h + z * ((h > 0) & (h < 1)) / 6)
+        return dout * (h + z * _mask((h > 0) & (h < 1), z) / 6)
 
 
 class Exponential(Activation):
@@ -384,7 +419,7 @@ class Exponential(Activation):
     name = "exponential"
 
     def forward(self, z: np.ndarray) -> np.ndarray:
-        return np.exp(z)
+        return namespace(z).exp(z)
 
     def backward(self, dout: np.ndarray, a: np.ndarray) -> np.ndarray:
         return dout * a
@@ -399,10 +434,10 @@ class Mish(Activation):
     uses_input = True
 
     def forward(self, z: np.ndarray) -> np.ndarray:
-        return z * np.tanh(_softplus(z))
+        return z * namespace(z).tanh(_softplus(z))
 
     def backward(self, dout: np.ndarray, a: np.ndarray, z: np.ndarray) -> np.ndarray:
-        t = np.tanh(_softplus(z))
+        t = namespace(z).tanh(_softplus(z))
         return dout * (t + z * (1 - t * t) * sigmoid.forward(z))
 
 
@@ -417,11 +452,13 @@ class LogSoftmax(Activation):
     name = "log_softmax"
 
     def forward(self, z: np.ndarray) -> np.ndarray:
+        xp = namespace(z)
         shifted = z - row_max(z)
-        return shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))
+        return shifted - xp.log(xp.sum(xp.exp(shifted), axis=-1, keepdims=True))
 
     def backward(self, dout: np.ndarray, a: np.ndarray) -> np.ndarray:
-        return dout - np.exp(a) * np.sum(dout, axis=-1, keepdims=True)
+        xp = namespace(a)
+        return dout - xp.exp(a) * xp.sum(dout, axis=-1, keepdims=True)
 
 
 linear = Linear()

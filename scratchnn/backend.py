@@ -12,13 +12,30 @@ scalar types of the array's precision (:func:`numpy_dtype`), exactly as Keras ro
 hands them to array expressions as Python floats (:func:`scalar`), which every library treats
 as "weak" (the array's dtype wins): for NumPy arrays the result is bitwise what a NumPy scalar
 gives.
+
+Choosing the library: :func:`set_backend` (``"numpy"``, the default, ``"torch"``,
+``"array_api_strict"``, ``"cupy"``; ``device=`` where the library has devices), or the
+environment variables ``SCRATCHNN_BACKEND`` and ``SCRATCHNN_DEVICE``, read on the first
+:func:`get_backend` when ``set_backend`` was not called.  A model takes the backend current when
+it is built (:class:`Backend`): its parameters, gradients and optimizer state live there, and
+``fit`` converts the data with :meth:`Backend.asarray` once; :func:`to_numpy` brings results
+back (``predict``, ``get_weights``, saved files).
 """
 
 from __future__ import annotations
 
+import importlib
+import os
+from dataclasses import dataclass
+from typing import Any
+
 import numpy as np
 
-__all__ = ["is_numpy", "namespace", "numpy_dtype", "scalar"]
+__all__ = ["BACKENDS", "Backend", "device_of", "get_backend", "is_numpy", "namespace",
+           "numpy_dtype", "scalar", "set_backend", "to_numpy"]
+
+#: The array libraries a model can run on (``set_backend``'s names).
+BACKENDS = ("numpy", "torch", "array_api_strict", "cupy")
 
 
 def is_numpy(*arrays) -> bool:
@@ -47,3 +64,141 @@ def numpy_dtype(x) -> np.dtype:
 def scalar(value, like) -> float:
     """``value`` rounded to the precision of array ``like``, as a Python float."""
     return float(numpy_dtype(like).type(value))
+
+
+def device_of(x):
+    """The device array ``x`` lives on (``"cpu"`` for NumPy arrays)."""
+    if is_numpy(x):
+        return "cpu"
+    import array_api_compat
+
+    return array_api_compat.device(x)
+
+
+def to_numpy(x) -> np.ndarray:
+    """``x`` as a NumPy array (the same object for NumPy input; a copy off a GPU).
+
+    CPU tensors may share memory with the result: copy it before handing it to a user."""
+    if is_numpy(x) or not hasattr(x, "__array_namespace__"):
+        return np.asarray(x)
+    module = type(x).__module__.split(".")[0]
+    if module == "torch":
+        return x.detach().cpu().numpy()
+    if module == "cupy":
+        return x.get()
+    return np.from_dlpack(x)
+
+
+@dataclass(frozen=True)
+class Backend:
+    """An array library and a device: where a model's arrays live.
+
+    ``name`` is one of :data:`BACKENDS`; ``device`` the library's device object (None: the
+    library's default).  ``xp`` is the array API namespace of its arrays."""
+
+    name: str
+    device: Any = None
+
+    @property
+    def is_numpy(self) -> bool:
+        return self.name == "numpy"
+
+    @property
+    def xp(self):
+        """The namespace: NumPy itself, ``array_api_strict``, or array_api_compat's wrapper."""
+        if self.name in ("numpy", "array_api_strict"):
+            return importlib.import_module(self.name)
+        return importlib.import_module(f"array_api_compat.{self.name}")
+
+    def asarray(self, a: np.ndarray, copy: bool = False):
+        """NumPy array ``a`` on this backend and device, same dtype (``a`` itself for NumPy
+        unless ``copy``).  ``copy=False`` may share memory with ``a`` on the CPU."""
+        if self.is_numpy:
+            return np.array(a, copy=True) if copy else a
+        return self.xp.asarray(a, device=self.device, copy=True if copy else None)
+
+
+_CURRENT: Backend | None = None  # None: not chosen yet, read the environment on first use
+
+
+def set_backend(name: str = "numpy", device=None) -> Backend:
+    """Run models built from now on with array library ``name`` on ``device``.
+
+    ``device``: torch ``"cpu"``, ``"cuda"``, ``"cuda:1"``; cupy a GPU number; array_api_strict
+    one of its device names; None the library's default.  Raises ``ValueError`` for an unknown
+    name or a device that does not exist, ``ImportError`` (naming the pip extra) when the library
+    is not installed.  Returns the new :class:`Backend`."""
+    global _CURRENT
+    if name not in BACKENDS:
+        raise ValueError(f"backend must be one of {BACKENDS}, got {name!r}")
+    module = _import_library(name)
+    _CURRENT = Backend(name, _check_device(name, module, device))
+    return _CURRENT
+
+
+def get_backend() -> Backend:
+    """The current backend (:func:`set_backend`, else ``SCRATCHNN_BACKEND``/``SCRATCHNN_DEVICE``,
+    else NumPy)."""
+    if _CURRENT is None:
+        name = os.environ.get("SCRATCHNN_BACKEND", "").strip() or "numpy"
+        device = os.environ.get("SCRATCHNN_DEVICE", "").strip() or None
+        try:
+            return set_backend(name, device)
+        except (ValueError, ImportError) as exc:
+            raise type(exc)(f"SCRATCHNN_BACKEND={name!r} SCRATCHNN_DEVICE={device!r}: {exc}") \
+                from exc
+    return _CURRENT
+
+
+def _import_library(name: str):
+    try:
+        module = importlib.import_module(name)
+        if name != "numpy":
+            importlib.import_module("array_api_compat")
+    except ImportError as exc:
+        raise ImportError(f"backend {name!r} needs the {exc.name!r} package, which is not "
+                          f"installed: pip install 'scratchnn[backends]' (torch, "
+                          f"array-api-strict; cupy separately for your CUDA version)") from exc
+    return module
+
+
+def _check_device(name: str, module, device):
+    """``device`` as the library's device object, or ``ValueError`` if it does not exist."""
+    if device is None:
+        return None
+    if name == "numpy":
+        if str(device) != "cpu":
+            raise ValueError(f"the numpy backend has only the 'cpu' device, got {device!r}")
+        return None
+    if name == "array_api_strict":
+        devices = module.__array_namespace_info__().devices()
+        found = [d for d in devices if device in (d, str(d), getattr(d, "_device", None))]
+        if not found:
+            raise ValueError(f"array_api_strict has no device {device!r}; it has {devices}")
+        return found[0]
+    if name == "cupy":
+        return _cupy_device(module, device)
+    return _torch_device(module, device)
+
+
+def _torch_device(torch, device):
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise ValueError(f"torch has no device {device!r}: {exc}") from exc
+    if dev.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if (dev.index or 0) >= count:
+            raise ValueError(f"torch device {device!r} does not exist: this machine has {count} "
+                             f"CUDA device(s) visible to torch")
+    elif dev.type != "cpu":
+        raise ValueError(f"torch device {device!r}: only 'cpu' and 'cuda[:N]' are supported")
+    return dev
+
+
+def _cupy_device(cupy, device):
+    index = int(str(device).removeprefix("cuda:").removeprefix("gpu:"))
+    count = cupy.cuda.runtime.getDeviceCount()
+    if not 0 <= index < count:
+        raise ValueError(f"cupy device {device!r} does not exist: this machine has {count} GPU(s)")
+    return cupy.cuda.Device(index)

@@ -5,6 +5,8 @@
 ``set_fast_paths(False)`` runs the plain formulas of the math modules instead of their
 registered fast kernels (see :mod:`scratchnn.fastpath`); same numbers, slower, easier to step
 through in a debugger.
+``set_backend("torch", device="cuda")`` / ``get_backend()`` choose the array library models
+built afterwards run on (see :mod:`scratchnn.backend`; also ``SCRATCHNN_BACKEND``).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from scratchnn import fastpath
+from scratchnn.backend import get_backend, set_backend  # noqa: F401  (keras.config style)
 
 _FLOATX = "float32"
 _EPSILON = 1e-7

@@ -14,12 +14,17 @@ cache-sized chunks, a cheaper algorithm for an awkward shape.  Calling the marke
 the fast version when fast paths are enabled and the plain formula otherwise; ``fn.plain`` is
 always the plain formula.
 
+A fast path is NumPy-only: it runs only when no argument is an array of another library
+(``scratchnn.backend.is_numpy``); a PyTorch, CuPy or array-API-strict array always takes the
+plain formula, which is written against the array API standard.
+
 ``set_enabled(False)`` (or ``scratchnn.config.set_fast_paths(False)``, or the environment
 variable ``SCRATCHNN_FAST_PATHS=0`` read at import) runs the plain formulas only, so a student
-can step through them in a debugger.  Dispatch costs one dict lookup per call.
+can step through them in a debugger.  Dispatch costs one dict lookup and a type check of
+the arguments per call.
 
-This module imports nothing from scratchnn: it sits at the bottom of the layering, below the
-math modules that use it and the engine that fills it.
+This module imports only :mod:`scratchnn.backend` (tier 0 too): it sits at the bottom of the
+layering, below the math modules that use it and the engine that fills it.
 """
 
 from __future__ import annotations
@@ -28,6 +33,10 @@ import functools
 import os
 from collections.abc import Callable
 from typing import Any, TypeVar
+
+import numpy as np
+
+from scratchnn.backend import is_numpy
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -57,7 +66,10 @@ def replaceable(name: str) -> Callable[[F], F]:
 
         @functools.wraps(plain)
         def dispatch(*args, **kwargs):
-            return get(name, plain)(*args, **kwargs)
+            fast = get(name)
+            if fast is None or not _numpy_only(args, kwargs):
+                return plain(*args, **kwargs)
+            return fast(*args, **kwargs)
 
         dispatch.plain = plain
         dispatch.fastpath_name = name
@@ -65,6 +77,33 @@ def replaceable(name: str) -> Callable[[F], F]:
         return dispatch  # type: ignore[return-value]
 
     return decorate
+
+
+def _numpy_only(args: tuple, kwargs: dict) -> bool:
+    """True unless some argument is an array of a library other than NumPy."""
+    return not any(map(foreign_array, (*args, *kwargs.values())))
+
+
+def foreign_array(value) -> bool:
+    """Whether ``value`` is an array of a library other than NumPy (a torch tensor, a CuPy or
+    array-api-strict array); False for NumPy arrays, Python numbers, lists, layer objects."""
+    if is_numpy(value) or value is None or isinstance(value, (str, bool, list, tuple)):
+        return False
+    import array_api_compat  # imported once; cheap afterwards
+
+    return array_api_compat.is_array_api_obj(value)
+
+
+def to_host(x) -> np.ndarray:
+    """``x`` as a NumPy array (copied off a GPU if need be: ``.get()`` for CuPy, ``.cpu()`` for
+    torch, then DLPack); NumPy input and array-likes go through ``np.asarray``."""
+    if not foreign_array(x):
+        return np.asarray(x)
+    if type(x).__module__.startswith("cupy"):
+        return x.get()
+    if hasattr(x, "cpu"):
+        x = x.cpu()
+    return np.from_dlpack(x)
 
 
 def register(target: str | Callable, fast: Callable) -> None:

@@ -12,6 +12,10 @@ in float64.  The error reported is ``rel_error(a, b) = max|a - b| / max(1e-8, ma
 * :func:`check_loss` — a loss's gradient with respect to its prediction input;
 * :func:`check_model` — a compiled model's parameter (and input) gradients of its batch loss,
   through the same code path as training (fused softmax + cross-entropy included).
+
+The perturbed arrays may live in any array-API namespace (:mod:`scratchnn.backend`): elements
+are changed in place with ``x[i] = ...`` (so a layer's own weights can be perturbed), the
+differences are collected in a NumPy float64 array, and errors are computed in NumPy.
 """
 
 from __future__ import annotations
@@ -20,21 +24,23 @@ from collections.abc import Callable
 
 import numpy as np
 
+from scratchnn.backend import is_numpy, namespace
+
 
 def rel_error(a: np.ndarray, b: np.ndarray) -> float:
     """``max|a-b| / max(1e-8, max(|a|+|b|))`` — 0 for identical arrays."""
-    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    a, b = to_numpy(a).astype(np.float64), to_numpy(b).astype(np.float64)
     return float(np.max(np.abs(a - b)) / max(1e-8, float(np.max(np.abs(a) + np.abs(b)))))
 
 
 def numerical_gradient(f: Callable[[], float], x: np.ndarray, h: float = 1e-6) -> np.ndarray:
     """Central-difference gradient of scalar ``f()`` with respect to array ``x`` (modified in
     place during the computation and restored afterwards)."""
-    grad = np.zeros_like(x, dtype=np.float64)
-    it = np.nditer(x, flags=["multi_index"], op_flags=[["readwrite"]])
-    for _ in it:
-        i = it.multi_index
-        old = x[i]
+    numpy = is_numpy(x)
+    grad = np.zeros(tuple(x.shape), dtype=np.float64)
+    for i in np.ndindex(*x.shape):
+        # NumPy indexing gives a scalar copy; other libraries' may give a view: copy it
+        old = x[i] if numpy else namespace(x).asarray(x[i], copy=True)
         x[i] = old + h
         fp = f()
         x[i] = old - h
@@ -44,27 +50,52 @@ def numerical_gradient(f: Callable[[], float], x: np.ndarray, h: float = 1e-6) -
     return grad
 
 
+def _device(x):
+    import array_api_compat  # only needed for other array libraries
+
+    return array_api_compat.device(x)
+
+
+def to_numpy(a) -> np.ndarray:
+    """``a`` (any array library, any device; or a number) as a NumPy array."""
+    if is_numpy(a) or isinstance(a, (list, tuple)):
+        return np.asarray(a)
+    if hasattr(a, "get"):  # CuPy
+        return a.get()
+    if hasattr(a, "detach"):  # PyTorch
+        return a.detach().cpu().numpy()
+    return np.from_dlpack(a)
+
+
 def check_layer(layer, x: np.ndarray, seed: int = 0, h: float = 1e-6,
                 training: bool = False) -> dict[str, float]:
     """Relative errors of ``layer.backward`` against finite differences, for 'x' and each
     parameter.  ``layer`` must be built in float64 (it is built on ``x`` if not).  The
     finite differences run ``forward(x, training=training)``: pass ``training=True`` for a
-    layer whose training forward differs (batch statistics; dropout with ``fixed_mask``)."""
-    x = np.array(x, dtype=np.float64)
+    layer whose training forward differs (batch statistics; dropout with ``fixed_mask``).
+
+    ``x`` may be an array of any array-API library: the layer then computes there (one not
+    yet built is built in NumPy and moved there, :meth:`scratchnn.layers.Layer.to_namespace`).
+    """
+    numpy = is_numpy(x) or isinstance(x, (list, tuple))
+    xp = np if numpy else namespace(x)
+    x = np.array(x, dtype=np.float64) if numpy else xp.asarray(x, dtype=xp.float64, copy=True)
     if not layer.built:
-        layer.build(x.shape[1:], np.float64, np.random.default_rng(seed))
+        layer.build(tuple(x.shape[1:]), np.float64, np.random.default_rng(seed))
+        if not numpy:
+            layer.to_namespace(xp, _device(x))
     rng = np.random.default_rng(seed)
     out = layer.forward(x, training=True)
-    u = rng.standard_normal(out.shape)
-    u_copy = u.copy()
+    u_numpy = rng.standard_normal(tuple(out.shape))
+    u = u_numpy.copy() if numpy else xp.asarray(u_numpy, device=_device(x))
     dx = layer.backward(u)
-    if not np.array_equal(u, u_copy):
+    if not np.array_equal(to_numpy(u), u_numpy):
         raise AssertionError(f"{layer.name}.backward modified dout in place")
     analytic = {"x": dx}
-    analytic.update({k: g.copy() for k, g in layer.grads.items()})
+    analytic.update({k: xp.asarray(g, copy=True) for k, g in layer.grads.items()})
 
     def f() -> float:
-        return float(np.sum(layer.forward(x, training=training) * u))
+        return float(xp.sum(layer.forward(x, training=training) * u))
 
     errors = {"x": rel_error(analytic["x"], numerical_gradient(f, x, h))}
     for key, p in layer.params.items():

@@ -6,6 +6,11 @@ loss object returns ``forward``.  Each loss writes its per-sample formula
 (:meth:`Loss.sample_losses`) and the gradient of their mean (:meth:`Loss.mean_gradient`); the
 base class reduces, with Keras's sample weighting.  Shapes: N samples, K classes.
 
+Every formula takes its array namespace from ``y_pred`` (:func:`scratchnn.backend.namespace`),
+so the same code runs on NumPy, PyTorch, CuPy or array-api-strict arrays; targets and sample
+weights given as NumPy are moved to ``y_pred``'s namespace and device.  The loss value is a
+Python float; gradients come back in ``y_pred``'s namespace.
+
 Cross-entropy on probabilities (``from_logits=False``) reproduces Keras exactly:
 
 * categorical: :math:`q = p / \sum_k p_k` (renormalize), :math:`\hat q = clip(q, \epsilon,
@@ -34,23 +39,63 @@ directly on probabilities still clips, as ``keras.losses`` does.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from scratchnn import config
 from scratchnn.activations import row_max
+from scratchnn.backend import namespace, numpy_dtype
 from scratchnn.checks import as_int_labels, as_sample_weight
+from scratchnn.fastpath import foreign_array, to_host
 from scratchnn.registry import Registry
 
 
 def _logsumexp(z: np.ndarray) -> np.ndarray:
+    xp = namespace(z)
     m = row_max(z)  # z.max(axis=-1, keepdims=True)
-    return m + np.log(np.exp(z - m).sum(axis=-1, keepdims=True))
+    return m + xp.log(xp.sum(xp.exp(z - m), axis=-1, keepdims=True))
+
+
+def _like(x, like) -> np.ndarray:
+    """``x`` in the namespace and on the device of array ``like`` (unchanged for NumPy)."""
+    if not foreign_array(like) or foreign_array(x):
+        return x
+    import array_api_compat
+
+    return namespace(like).asarray(np.asarray(x), device=array_api_compat.device(like))
+
+
+def _count(x) -> int:
+    """The number of entries of ``x`` (``x.size``, which is a method on torch tensors)."""
+    return math.prod(x.shape)
+
+
+def _pick(a: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    r""":math:`a_{i, y_i}` for each row i: shape (N,) from a (N, K) and labels (N,)."""
+    return namespace(a).take_along_axis(a, labels[:, None], axis=-1)[:, 0]
+
+
+def _one_hot(labels: np.ndarray, like: np.ndarray) -> np.ndarray:
+    """Boolean (N, K) mask, True at ``[i, labels[i]]``; K and device from ``like`` (N, K)."""
+    if foreign_array(like):
+        import array_api_compat
+
+        columns = namespace(like).arange(like.shape[-1], device=array_api_compat.device(like))
+    else:
+        columns = np.arange(like.shape[-1])
+    return labels[:, None] == columns
 
 
 def _check_pred(y_pred) -> np.ndarray:
-    y_pred = np.asarray(y_pred)
-    if y_pred.dtype not in (np.float32, np.float64):
-        y_pred = y_pred.astype(config.floatx())
+    if foreign_array(y_pred):
+        if numpy_dtype(y_pred) not in (np.float32, np.float64):
+            xp = namespace(y_pred)
+            y_pred = xp.astype(y_pred, getattr(xp, config.floatx()))
+    else:
+        y_pred = np.asarray(y_pred)
+        if y_pred.dtype not in (np.float32, np.float64):
+            y_pred = y_pred.astype(config.floatx())
     if y_pred.ndim != 2:
         raise ValueError(f"y_pred must have shape (N, K), got {y_pred.shape}")
     if y_pred.shape[0] == 0:
@@ -59,25 +104,28 @@ def _check_pred(y_pred) -> np.ndarray:
 
 
 def _check_dense_target(y_true, y_pred: np.ndarray) -> np.ndarray:
-    y_true = np.asarray(y_true)
-    if y_true.shape != y_pred.shape:
+    y_true = _like(y_true if foreign_array(y_true) else np.asarray(y_true), y_pred)
+    if tuple(y_true.shape) != tuple(y_pred.shape):
         hint = ""
         if y_true.ndim == 1 or (y_true.ndim == 2 and y_true.shape[1] == 1):
             hint = (" (these look like integer labels: use sparse_categorical_crossentropy or "
                     "one-hot encode them with scratchnn.utils.to_categorical)")
         raise ValueError(
-            f"y_true shape {y_true.shape} does not match y_pred shape {y_pred.shape}{hint}"
+            f"y_true shape {tuple(y_true.shape)} does not match y_pred shape "
+            f"{tuple(y_pred.shape)}{hint}"
         )
-    return y_true.astype(y_pred.dtype, copy=False)
+    return namespace(y_pred).astype(y_true, y_pred.dtype, copy=False)
 
 
 def _as_sample_weight(sample_weight, y_pred) -> np.ndarray | None:
     """``sample_weight`` as (N,) weights of ``y_pred``'s float dtype, or None."""
     if sample_weight is None:
         return None
-    y_pred = np.asarray(y_pred)
-    dtype = y_pred.dtype if y_pred.dtype.kind == "f" else np.float64
-    return as_sample_weight(sample_weight, y_pred.shape[0], dtype)
+    n = tuple(y_pred.shape)[0] if foreign_array(y_pred) else np.shape(y_pred)[0]
+    pred_dtype = numpy_dtype(y_pred) if foreign_array(y_pred) else np.asarray(y_pred).dtype
+    w = as_sample_weight(to_host(sample_weight), n,
+                         pred_dtype if pred_dtype.kind == "f" else np.float64)
+    return _like(w, y_pred)
 
 
 def _check_smoothing(label_smoothing) -> float:
@@ -109,10 +157,13 @@ class Loss:
         """The batch loss (weighted by ``sample_weight`` (N,) when given); caches for
         :meth:`backward`."""
         losses = self.sample_losses(y_true, y_pred)
+        xp = namespace(losses)
+        if sample_weight is not None:
+            sample_weight = _like(sample_weight, losses)
         self._sample_weight = sample_weight
         if sample_weight is None:
-            return float(losses.mean())
-        return float(np.sum(losses * sample_weight) / len(losses))
+            return float(xp.mean(losses))
+        return float(xp.sum(losses * sample_weight) / losses.shape[0])
 
     def backward(self) -> np.ndarray:
         r""":math:`\partial L/\partial \hat y`, same shape as ``y_pred`` (carries the 1/N)."""
@@ -120,7 +171,7 @@ class Loss:
         w = self._sample_weight
         if w is None:
             return grad
-        return grad * w.reshape((-1,) + (1,) * (grad.ndim - 1))
+        return grad * namespace(w).reshape(w, (-1,) + (1,) * (grad.ndim - 1))
 
     def sample_losses(self, y_true, y_pred) -> np.ndarray:
         r"""The per-sample losses :math:`\ell_i`, shape (N,)."""
@@ -206,28 +257,45 @@ class CategoricalCrossentropy(CrossentropyBase):
         if self.label_smoothing:
             ls = self.label_smoothing
             y = y * (1.0 - ls) + ls / y.shape[-1]
+        xp = namespace(y_pred)
         n = y_pred.shape[0]
         if self.from_logits:
             logp = y_pred - _logsumexp(y_pred)
-            self._cache = (y, np.exp(logp), n)
-            return -(y * logp).sum(axis=-1)
+            self._cache = (y, xp.exp(logp), n)
+            return -xp.sum(y * logp, axis=-1)
         eps = config.epsilon()
-        s = y_pred.sum(axis=-1, keepdims=True)
+        s = xp.sum(y_pred, axis=-1, keepdims=True)
         q = y_pred / s
-        qc = np.clip(q, eps, 1 - eps)
+        qc = xp.clip(q, eps, 1 - eps)
         self._cache = (y, q, qc, s, n)
-        return -(y * np.log(qc)).sum(axis=-1)
+        return -xp.sum(y * xp.log(qc), axis=-1)
 
     def mean_gradient(self) -> np.ndarray:
         if not self._cache:
             raise RuntimeError("backward called before forward")
         if self.from_logits:
             y, p, n = self._cache
-            return (p * y.sum(axis=-1, keepdims=True) - y) / n
+            return (p * namespace(p).sum(y, axis=-1, keepdims=True) - y) / n
         y, q, qc, s, n = self._cache
+        xp = namespace(q)
         eps = config.epsilon()
-        g = np.where((q >= eps) & (q <= 1 - eps), -y / qc, 0).astype(q.dtype, copy=False)
-        return (g - (g * q).sum(axis=-1, keepdims=True)) / (s * n)
+        g = xp.astype(xp.where((q >= eps) & (q <= 1 - eps), -y / qc, 0.0), q.dtype, copy=False)
+        return (g - xp.sum(g * q, axis=-1, keepdims=True)) / (s * n)
+
+
+def _sparse_labels(y_true, num_classes: int, y_pred) -> np.ndarray:
+    """Integer labels (N,) in ``y_pred``'s namespace.  NumPy labels are checked with
+    :func:`scratchnn.checks.as_int_labels`; labels of another library only for their shape and
+    converted to int64 (checking their values would copy them to the host every batch: the
+    engine checks whole target arrays once, in :meth:`Loss.prepare_targets`)."""
+    if not foreign_array(y_true):
+        return _like(as_int_labels(y_true, num_classes, "y_true"), y_pred)
+    labels = y_true[:, 0] if y_true.ndim == 2 and y_true.shape[1] == 1 else y_true
+    if labels.ndim != 1:
+        raise ValueError(f"y_true must be integer labels of shape (N,) or (N, 1), got "
+                         f"{tuple(y_true.shape)}")
+    xp = namespace(y_pred)
+    return xp.astype(labels, xp.int64)
 
 
 class SparseCategoricalCrossentropy(CrossentropyBase):
@@ -243,36 +311,33 @@ class SparseCategoricalCrossentropy(CrossentropyBase):
 
     def sample_losses(self, y_true, y_pred) -> np.ndarray:
         y_pred = _check_pred(y_pred)
+        xp = namespace(y_pred)
         n, k = y_pred.shape
-        labels = as_int_labels(y_true, k, "y_true")
-        if len(labels) != n:
-            raise ValueError(f"y_true has {len(labels)} labels but y_pred has {n} rows")
-        rows = np.arange(n)
+        labels = _sparse_labels(y_true, k, y_pred)
+        if labels.shape[0] != n:
+            raise ValueError(f"y_true has {labels.shape[0]} labels but y_pred has {n} rows")
         if self.from_logits:
             logp = y_pred - _logsumexp(y_pred)
-            self._cache = (labels, np.exp(logp), n)
-            return -logp[rows, labels]
+            self._cache = (labels, xp.exp(logp), n)
+            return -_pick(logp, labels)
         eps = config.epsilon()
-        pc = np.clip(y_pred, eps, 1 - eps)
-        s = pc.sum(axis=-1)
+        pc = xp.clip(y_pred, eps, 1 - eps)
+        s = xp.sum(pc, axis=-1)
         self._cache = (labels, y_pred, pc, s, n)
-        return np.log(s) - np.log(pc[rows, labels])
+        return xp.log(s) - xp.log(_pick(pc, labels))
 
     def mean_gradient(self) -> np.ndarray:
         if not self._cache:
             raise RuntimeError("backward called before forward")
         if self.from_logits:
             labels, p, n = self._cache
-            d = p.copy()
-            d[np.arange(n), labels] -= 1
-            d /= n
-            return d
+            return namespace(p).where(_one_hot(labels, p), p - 1, p) / n
         labels, p, pc, s, n = self._cache
+        xp = namespace(p)
         eps = config.epsilon()
-        rows = np.arange(n)
-        g = np.broadcast_to(1 / s[:, None], p.shape).astype(p.dtype)
-        g[rows, labels] -= 1 / pc[rows, labels]
-        g *= (p >= eps) & (p <= 1 - eps)
+        inverse_sum = 1 / s[:, None]
+        g = xp.where(_one_hot(labels, p), inverse_sum - 1 / pc, inverse_sum)
+        g = g * xp.astype((p >= eps) & (p <= 1 - eps), g.dtype)
         return g / n
 
     def prepare_targets(self, y, num_outputs, dtype):
@@ -292,13 +357,13 @@ class MeanSquaredError(Loss):
         y = _check_dense_target(y_true, y_pred)
         diff = y_pred - y
         self._cache = (diff,)
-        return (diff * diff).mean(axis=-1)
+        return namespace(diff).mean(diff * diff, axis=-1)
 
     def mean_gradient(self) -> np.ndarray:
         if not getattr(self, "_cache", None):
             raise RuntimeError("backward called before forward")
         (diff,) = self._cache
-        return 2 * diff / diff.size
+        return 2 * diff / _count(diff)
 
 
 def _require(cache: tuple) -> tuple:
@@ -344,27 +409,29 @@ class BinaryCrossentropy(Loss):
         y = _check_dense_target(y_true, y_pred)
         if self.label_smoothing:
             y = y * (1.0 - self.label_smoothing) + 0.5 * self.label_smoothing
+        xp = namespace(y_pred)
         if self.from_logits:
-            e = np.exp(-np.abs(y_pred))
+            e = xp.exp(-xp.abs(y_pred))
             self._cache = (y, y_pred, e)
-            bce = np.maximum(y_pred, 0) - y_pred * y + np.log1p(e)
-            return bce.mean(axis=-1)
+            bce = xp.maximum(y_pred, 0) - y_pred * y + xp.log1p(e)
+            return xp.mean(bce, axis=-1)
         eps = config.epsilon()
-        pc = np.clip(y_pred, eps, 1 - eps)
+        pc = xp.clip(y_pred, eps, 1 - eps)
         self._cache = (y, y_pred, pc)
-        bce = y * np.log(pc)
-        bce += (1 - y) * np.log(1 - pc)
-        return (-bce).mean(axis=-1)
+        bce = y * xp.log(pc)
+        bce += (1 - y) * xp.log(1 - pc)
+        return xp.mean(-bce, axis=-1)
 
     def mean_gradient(self) -> np.ndarray:
         y, y_pred, c = _require(self._cache)
+        xp = namespace(y_pred)
         if self.from_logits:
-            sigmoid = np.where(y_pred >= 0, 1 / (1 + c), c / (1 + c))
-            return (sigmoid - y) / y.size
+            sigmoid = xp.where(y_pred >= 0, 1 / (1 + c), c / (1 + c))
+            return (sigmoid - y) / _count(y)
         eps = config.epsilon()
         g = -y / c + (1 - y) / (1 - c)
-        g *= (y_pred >= eps) & (y_pred <= 1 - eps)
-        return g / y.size
+        g = g * xp.astype((y_pred >= eps) & (y_pred <= 1 - eps), g.dtype)
+        return g / _count(y)
 
 
 class MeanAbsoluteError(Loss):
@@ -380,11 +447,12 @@ class MeanAbsoluteError(Loss):
         y_pred = _check_pred(y_pred)
         diff = y_pred - _check_dense_target(y_true, y_pred)
         self._cache = (diff,)
-        return np.abs(diff).mean(axis=-1)
+        xp = namespace(diff)
+        return xp.mean(xp.abs(diff), axis=-1)
 
     def mean_gradient(self) -> np.ndarray:
         (diff,) = _require(getattr(self, "_cache", ()))
-        return np.sign(diff) / diff.size
+        return namespace(diff).sign(diff) / _count(diff)
 
 
 class Huber(Loss):
@@ -410,19 +478,21 @@ class Huber(Loss):
 
     def sample_losses(self, y_true, y_pred) -> np.ndarray:
         y_pred = _check_pred(y_pred)
+        xp = namespace(y_pred)
         error = y_pred - _check_dense_target(y_true, y_pred)
-        abs_error = np.abs(error)
-        delta = y_pred.dtype.type(self.delta)
-        inside = abs_error <= delta
-        self._cache = (error, inside, delta)
-        half = y_pred.dtype.type(0.5)
-        quadratic = half * np.square(error)
-        linear = delta * abs_error - half * np.square(delta)
-        return np.where(inside, quadratic, linear).mean(axis=-1)
+        abs_error = xp.abs(error)
+        dt = numpy_dtype(y_pred).type  # the scalars in y_pred's precision
+        delta, half = dt(self.delta), dt(0.5)
+        inside = abs_error <= float(delta)
+        self._cache = (error, inside, float(delta))
+        quadratic = float(half) * xp.square(error)
+        linear = float(delta) * abs_error - float(half * np.square(delta))
+        return xp.mean(xp.where(inside, quadratic, linear), axis=-1)
 
     def mean_gradient(self) -> np.ndarray:
         error, inside, delta = _require(self._cache)
-        return np.where(inside, error, delta * np.sign(error)) / error.size
+        xp = namespace(error)
+        return xp.where(inside, error, delta * xp.sign(error)) / _count(error)
 
 
 class KLDivergence(Loss):
@@ -439,16 +509,19 @@ class KLDivergence(Loss):
 
     def sample_losses(self, y_true, y_pred) -> np.ndarray:
         y_pred = _check_pred(y_pred)
+        xp = namespace(y_pred)
         eps = config.epsilon()
-        y = np.clip(_check_dense_target(y_true, y_pred), eps, 1)
-        pc = np.clip(y_pred, eps, 1)
+        y = xp.clip(_check_dense_target(y_true, y_pred), eps, 1.0)
+        pc = xp.clip(y_pred, eps, 1.0)
         self._cache = (y, y_pred, pc)
-        return (y * np.log(y / pc)).sum(axis=-1)
+        return xp.sum(y * xp.log(y / pc), axis=-1)
 
     def mean_gradient(self) -> np.ndarray:
         y, y_pred, pc = _require(getattr(self, "_cache", ()))
+        xp = namespace(y_pred)
         mask = (y_pred >= config.epsilon()) & (y_pred <= 1)
-        return np.where(mask, -y / pc, 0).astype(y_pred.dtype, copy=False) / len(y_pred)
+        gradient = xp.astype(xp.where(mask, -y / pc, 0.0), y_pred.dtype, copy=False)
+        return gradient / y_pred.shape[0]
 
 
 LOSSES: Registry[Loss] = Registry("loss", base=Loss)

@@ -2,7 +2,9 @@
 
 Per-sample metric functions (``categorical_accuracy``, ``sparse_categorical_accuracy``,
 ``binary_accuracy``) return one value per sample, shape ``(N,)``, in ``floatx()``; the
-training loop averages them over the epoch like Keras's ``MeanMetricWrapper``. :func:`get`
+training loop averages them over the epoch like Keras's ``MeanMetricWrapper``.  They run on any
+array library (the namespace of ``y_pred``, :func:`scratchnn.backend.namespace`; NumPy targets
+are moved there) and return an array of that namespace. :func:`get`
 resolves ``compile(metrics=[...])`` identifiers the way Keras 3 does.
 
 Evaluation helpers (``accuracy``, ``confusion_matrix``, ``precision_recall``,
@@ -15,6 +17,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from scratchnn.backend import namespace
 from scratchnn.checks import (
     as_int_labels,
     check_label_range,
@@ -22,6 +25,7 @@ from scratchnn.checks import (
     check_same_length,
 )
 from scratchnn.config import floatx
+from scratchnn.fastpath import foreign_array
 from scratchnn.registry import Registry
 
 __all__ = [
@@ -40,17 +44,31 @@ MetricFn = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 def _per_sample(matches: np.ndarray) -> np.ndarray:
     """Reduce a match array of shape (N, ...) to (N,) by averaging the trailing axes."""
-    matches = matches.astype(floatx())
+    xp = namespace(matches)
+    matches = xp.astype(matches, getattr(xp, floatx()))
     if matches.ndim > 1:
-        matches = matches.reshape(len(matches), -1).mean(axis=1, dtype=floatx())
+        matches = xp.mean(xp.reshape(matches, (matches.shape[0], -1)), axis=1)
     return matches
 
 
+def _arrays(y_true, y_pred) -> tuple[np.ndarray, np.ndarray]:
+    """Both as arrays of ``y_pred``'s namespace (NumPy's ``asarray`` for NumPy)."""
+    if not foreign_array(y_pred):
+        return np.asarray(y_true), np.asarray(y_pred)
+    if foreign_array(y_true):
+        return y_true, y_pred
+    import array_api_compat
+
+    xp = namespace(y_pred)
+    return xp.asarray(np.asarray(y_true), device=array_api_compat.device(y_pred)), y_pred
+
+
 def _check_pair(y_true, y_pred) -> tuple[np.ndarray, np.ndarray]:
-    yt, yp = np.asarray(y_true), np.asarray(y_pred)
+    yt, yp = _arrays(y_true, y_pred)
     if yt.ndim == 0 or yp.ndim == 0:
         raise ValueError("y_true and y_pred must have a batch dimension, got a scalar")
-    check_same_length(yt, yp, "y_true", "y_pred")
+    check_same_length(yt if not foreign_array(yt) else range(yt.shape[0]),
+                      yp if not foreign_array(yp) else range(yp.shape[0]), "y_true", "y_pred")
     return yt, yp
 
 
@@ -76,7 +94,8 @@ def categorical_accuracy(y_true, y_pred) -> np.ndarray:
             f"y_true {yt.shape} and y_pred {yp.shape} (use sparse_categorical_accuracy for "
             "integer labels)"
         )
-    return _per_sample(np.argmax(yt, axis=-1) == np.argmax(yp, axis=-1))
+    xp = namespace(yp)
+    return _per_sample(xp.argmax(yt, axis=-1) == xp.argmax(yp, axis=-1))
 
 
 def sparse_categorical_accuracy(y_true, y_pred) -> np.ndarray:
@@ -101,7 +120,11 @@ def sparse_categorical_accuracy(y_true, y_pred) -> np.ndarray:
             f"sparse_categorical_accuracy needs integer labels y_true of shape (N,) or (N, 1) "
             f"for y_pred of shape (N, C), got y_true {np.shape(y_true)} and y_pred {yp.shape}"
         )
-    return _per_sample(yt == np.argmax(yp, axis=-1))
+    xp = namespace(yp)
+    # compared as float64 (exact for labels below 2**53), as NumPy compares an int64 argmax
+    # with float labels; the array API standard compares no mixed kinds
+    predicted = xp.astype(xp.argmax(yp, axis=-1), xp.float64)
+    return _per_sample(xp.astype(yt, xp.float64) == predicted)
 
 
 def _same_rank(yt: np.ndarray, yp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -139,7 +162,7 @@ def binary_accuracy(y_true, y_pred, threshold: float = 0.5) -> np.ndarray:
             f"binary_accuracy needs y_true and y_pred of the same shape, got "
             f"{np.shape(y_true)} and {np.shape(y_pred)}"
         )
-    return _per_sample(yt == (yp > threshold))
+    return _per_sample(yt == namespace(yp).astype(yp > threshold, yt.dtype))
 
 
 def _auto_accuracy(y_true, y_pred) -> np.ndarray:
@@ -149,7 +172,7 @@ def _auto_accuracy(y_true, y_pred) -> np.ndarray:
     than ``y_pred`` or ``y_true.shape[-1] == 1 < y_pred.shape[-1]``; categorical otherwise
     (``keras/src/trainers/compile_utils.py: is_binary_or_sparse_categorical``).
     """
-    yt, yp = np.asarray(y_true), np.asarray(y_pred)
+    yt, yp = _arrays(y_true, y_pred)
     if yp.ndim == 0 or yt.ndim == 0:
         raise ValueError("y_true and y_pred must have a batch dimension, got a scalar")
     if yp.shape[-1] == 1:

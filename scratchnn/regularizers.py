@@ -21,6 +21,11 @@ Python number into a float32 tensor), so even in a float64 model ``L2(0.03)`` pe
 :math:`\lambda_2 = 0.029999999329447746`.  ``L1`` also *stores* its factor as a float32 number
 (Keras keeps it in a float32 tensor): ``L1(0.01).get_config() == {"l1": 0.009999999776482582}``.
 
+Any array library: every formula takes its namespace from ``w``
+(:func:`scratchnn.backend.namespace`), and the cast factor enters it as a Python float of
+``w``'s precision (bitwise what the float32-then-``w.dtype`` NumPy scalar gives); penalties are
+Python floats, gradients arrays of ``w``'s namespace.
+
 Names (case-insensitive, one :class:`scratchnn.registry.Registry`): ``"l1"``, ``"l2"``,
 ``"l1l2"`` (Keras 3) and ``"l1_l2"`` (Keras 2's spelling); a name gives the class's defaults
 (``"l1l2"`` is ``L1L2(0, 0)``, as in Keras 3).  Specs are Keras's
@@ -32,6 +37,8 @@ from __future__ import annotations
 import numpy as np
 
 from scratchnn.arguments import check_real
+from scratchnn.backend import namespace, numpy_dtype
+from scratchnn.fastpath import foreign_array
 from scratchnn.registry import Registry
 
 __all__ = ["L1", "L1L2", "L2", "REGULARIZERS", "Regularizer", "deserialize", "get", "serialize"]
@@ -42,31 +49,39 @@ def _factor(value, name: str, default: float) -> float:
     return check_real(default if value is None else value, name, low=0.0)
 
 
-def _cast(factor: float, dtype) -> np.ndarray:
+def _cast(factor: float, w) -> float:
     """Keras's ``ops.cast(factor, dtype)`` on TensorFlow: the Python number becomes a float32
-    tensor first, so the factor is rounded to float32, then converted to ``dtype``."""
-    return np.asarray(np.float32(factor), dtype=dtype)
+    tensor first, so the factor is rounded to float32, then converted to ``w``'s dtype; handed
+    to array expressions as a Python float (exactly that value)."""
+    return float(numpy_dtype(w).type(np.float32(factor)))
+
+
+def _array(w) -> np.ndarray:
+    """``w`` itself when it is an array of another library, else ``np.asarray(w)``."""
+    return w if foreign_array(w) else np.asarray(w)
 
 
 def _l1_penalty(l1: float, w: np.ndarray) -> np.ndarray:
     r""":math:`\lambda_1 \sum |w|` in w's dtype (factor cast first)."""
-    return _cast(l1, w.dtype) * np.sum(np.abs(w))
+    xp = namespace(w)
+    return _cast(l1, w) * xp.sum(xp.abs(w))
 
 
 def _l2_penalty(l2: float, w: np.ndarray) -> np.ndarray:
     r""":math:`\lambda_2 \sum w^2` in w's dtype (factor cast first)."""
-    return _cast(l2, w.dtype) * np.sum(np.square(w))
+    xp = namespace(w)
+    return _cast(l2, w) * xp.sum(xp.square(w))
 
 
 def _l1_gradient(l1: float, w: np.ndarray) -> np.ndarray:
     r""":math:`\lambda_1 \operatorname{sign}(w)`, sign(0) = 0; same shape and dtype as w."""
-    return _cast(l1, w.dtype) * np.sign(w)
+    return _cast(l1, w) * namespace(w).sign(w)
 
 
 def _l2_gradient(l2: float, w: np.ndarray) -> np.ndarray:
     r""":math:`2 \lambda_2 w` (:math:`2\lambda_2` is exact: doubling never rounds); same
     shape and dtype as w."""
-    return (2 * _cast(l2, w.dtype)) * w
+    return (2 * _cast(l2, w)) * w
 
 
 class Regularizer:
@@ -79,7 +94,8 @@ class Regularizer:
 
     def gradient(self, w: np.ndarray) -> np.ndarray:
         r""":math:`\partial R/\partial w`, same shape and dtype as w."""
-        return np.zeros_like(w)
+        w = _array(w)
+        return namespace(w).zeros_like(w)
 
     def get_config(self) -> dict:
         return {}
@@ -105,10 +121,10 @@ class L1(Regularizer):
         self.l1 = float(np.float32(_factor(l1, "l1", 0.01)))
 
     def __call__(self, w: np.ndarray) -> float:
-        return float(_l1_penalty(self.l1, np.asarray(w)))
+        return float(_l1_penalty(self.l1, _array(w)))
 
     def gradient(self, w: np.ndarray) -> np.ndarray:
-        return _l1_gradient(self.l1, np.asarray(w))
+        return _l1_gradient(self.l1, _array(w))
 
     def get_config(self) -> dict:
         return {"l1": self.l1}
@@ -126,10 +142,10 @@ class L2(Regularizer):
         self.l2 = _factor(l2, "l2", 0.01)
 
     def __call__(self, w: np.ndarray) -> float:
-        return float(_l2_penalty(self.l2, np.asarray(w)))
+        return float(_l2_penalty(self.l2, _array(w)))
 
     def gradient(self, w: np.ndarray) -> np.ndarray:
-        return _l2_gradient(self.l2, np.asarray(w))
+        return _l2_gradient(self.l2, _array(w))
 
     def get_config(self) -> dict:
         return {"l2": self.l2}
@@ -152,8 +168,8 @@ class L1L2(Regularizer):
         self.l2 = _factor(l2, "l2", 0.0)
 
     def __call__(self, w: np.ndarray) -> float:
-        w = np.asarray(w)
-        penalty = np.zeros((), dtype=w.dtype)
+        w = _array(w)
+        penalty = 0.0  # + a term of w's dtype keeps that dtype
         if self.l1 != 0.0:
             penalty = penalty + _l1_penalty(self.l1, w)
         if self.l2 != 0.0:
@@ -161,8 +177,8 @@ class L1L2(Regularizer):
         return float(penalty)
 
     def gradient(self, w: np.ndarray) -> np.ndarray:
-        w = np.asarray(w)
-        grad = np.zeros_like(w)
+        w = _array(w)
+        grad = namespace(w).zeros_like(w)
         if self.l1 != 0.0:
             grad = grad + _l1_gradient(self.l1, w)
         if self.l2 != 0.0:

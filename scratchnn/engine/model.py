@@ -14,6 +14,14 @@ last layer as is followed by the loss or, when the last activation is softmax an
 cross-entropy on probabilities, the last layer's affine part followed by softmax + cross-entropy
 on the logits, as Keras does on TensorFlow (see :mod:`scratchnn.losses`).
 
+Backends (:mod:`scratchnn.backend`): ``build`` records the backend current then
+(:attr:`Sequential.backend`).  On NumPy the parameters and gradients are views into one flat
+buffer each, as above; on any other library every parameter, gradient and moving statistic is
+its own array on the backend's device (initialized in NumPy from the global generator, then
+copied over: the same numbers everywhere), and the optimizer gets them as lists.  Data enters
+the backend once per call (:meth:`Sequential.on_backend`: whole arrays, no chunking); results
+leave as NumPy (``predict``, ``evaluate``, ``get_weights``, ``compute_gradients``).
+
 The public methods :meth:`Sequential.prepare_data`, :meth:`Sequential.forward_backward`,
 :meth:`Sequential.apply_gradients`, ... are the surface the training loop
 (:mod:`scratchnn.engine.training`), saving and the tools use; nothing outside this module
@@ -22,6 +30,7 @@ reads the model's private attributes.
 
 from __future__ import annotations
 
+import math
 import sys
 from collections.abc import Callable, Iterator, Sequence
 
@@ -32,6 +41,7 @@ from scratchnn import losses as losses_module
 from scratchnn import metrics as metrics_module
 from scratchnn import optimizers as optimizers_module
 from scratchnn.arguments import check_batch_size, check_bool, check_verbose
+from scratchnn.backend import Backend, get_backend, is_numpy, namespace, to_numpy
 from scratchnn.checks import as_float_array, check_same_length
 from scratchnn.config import resolve_dtype
 from scratchnn.engine import callbacks as callbacks_module
@@ -88,6 +98,8 @@ class Sequential:
         #: Free-form JSON-serializable facts saved with the model (e.g. preprocessing).
         self.metadata: dict = {}
         self._flat_grads: np.ndarray | None = None
+        #: Where the parameters live, recorded by ``build`` (see :mod:`scratchnn.backend`).
+        self.backend: Backend | None = None
         for layer in layers or []:
             self.add(layer)
 
@@ -133,7 +145,8 @@ class Sequential:
         """Create every layer's parameters for per-sample input shape ``input_shape``.
 
         Accepts Keras's ``(None, 784)`` form too.  Parameters and gradients are then packed
-        into one flat buffer each (see :mod:`scratchnn.engine.perf`).
+        into one flat buffer each (see :mod:`scratchnn.engine.perf`), or on a backend other
+        than NumPy moved to its device, one array each.
         """
         if input_shape is not None:
             shape = tuple(input_shape)
@@ -148,6 +161,8 @@ class Sequential:
         if not self.layers:
             raise ValueError("The model has no layers")
         self.dtype = resolve_dtype(self._dtype_arg)
+        if self.backend is None:
+            self.backend = get_backend()
         rng = global_rng()
         shape = self._input_shape
         self._leaves = self.leaf_layers()
@@ -162,7 +177,11 @@ class Sequential:
         self.built = True
 
     def _pack(self) -> None:
-        """Make every trainable parameter (and its gradient) a view into one flat buffer."""
+        """Make every trainable parameter (and its gradient) a view into one flat buffer, or,
+        off NumPy, a copy on the backend (:meth:`_move_to_backend`)."""
+        if not self.backend.is_numpy:
+            self._move_to_backend()
+            return
         params = [p for layer in self._leaves for p in layer.params.values()]
         self._flat_params, pviews = perf.pack(params, self.dtype)
         self._flat_grads, gviews = perf.pack([np.zeros_like(p) for p in params], self.dtype)
@@ -172,6 +191,28 @@ class Sequential:
                 layer.params[key] = next(it_p)
                 layer.grads[key] = next(it_g)
         self._packed = [p for layer in self._leaves for p in layer.params.values()]
+
+    def _move_to_backend(self) -> None:
+        """Copy every parameter and moving statistic to the backend's device (already there:
+        kept) and give each parameter a zeroed gradient array there."""
+        backend, xp = self.backend, self.backend.xp
+        for layer in self._leaves:
+            for weights in (layer.params, layer.state):
+                for key, value in weights.items():
+                    if not backend.is_numpy and isinstance(value, np.ndarray):
+                        weights[key] = backend.asarray(value, copy=True)
+            layer.grads = {key: xp.zeros_like(p) for key, p in layer.params.items()}
+        self._flat_params = self._flat_grads = None
+        self._packed = [p for layer in self._leaves for p in layer.params.values()]
+
+    def on_backend(self, *arrays):
+        """Prepared NumPy ``arrays`` on the model's backend and device, in one transfer each
+        (None and arrays already there pass as they are); the arrays themselves on NumPy.
+        Returns a tuple."""
+        if self.backend.is_numpy:
+            return arrays
+        return tuple(self.backend.asarray(a) if isinstance(a, np.ndarray) else a
+                     for a in arrays)
 
     def _ensure_packed(self) -> None:
         """Repack when a model containing this one (or contained in it) has since packed the
@@ -267,7 +308,10 @@ class Sequential:
         for layer in self._leaves[:-1]:
             x = layer.forward(x, training)
         loss, y_pred = self.output_head.forward(x, y, training, sample_weight)
-        return loss + self.regularization_loss(), y_pred
+        loss = loss + self.regularization_loss()
+        if not self.backend.is_numpy:  # the NumPy scalar the NumPy path gives
+            loss = to_numpy(loss)[()]
+        return loss, y_pred
 
     def regularization_loss(self) -> float:
         """The sum of the layers' penalties (0.0 without regularizers; see
@@ -288,18 +332,23 @@ class Sequential:
             d = layers[i].backward(d, need_input_grad or i > stop)
         return d if need_input_grad else None
 
-    def blas_threads(self, batch_size: int) -> int:
+    def blas_threads(self, batch_size: int) -> int | None:
         """The BLAS thread count for batches of ``batch_size`` rows through this model:
         measured once per shape on this machine (:func:`scratchnn.engine.perf.blas_threads_for`).
         """
+        if not self.backend.is_numpy:
+            return None  # the thread policy is NumPy's (perf.blas_limit(None) does nothing)
         kernels = [p.shape for layer in self._leaves for p in layer.params.values() if p.ndim == 2]
         return perf.blas_threads_for(batch_size, kernels, self.dtype, self.count_params())
 
     # -- data preparation -------------------------------------------------------------------
     def prepare_inputs(self, x, name: str = "x") -> np.ndarray:
         """``x`` as a float array of the model's dtype, checked against the input shape
-        (building the model on first use); shape (N, *input_shape)."""
+        (building the model on first use); shape (N, *input_shape).  Always NumPy (a backend
+        array is brought back first): see :meth:`on_backend`."""
         dtype = self.dtype if self.built else resolve_dtype(self._dtype_arg)
+        if hasattr(x, "__array_namespace__") and not is_numpy(x):
+            x = to_numpy(x)  # a backend array: its values, checked as any input
         x = as_float_array(x, name, dtype)
         self._ensure_built(x)
         if x.shape[1:] != self._input_shape:
@@ -317,7 +366,7 @@ class Sequential:
         x = self.prepare_inputs(x, f"{name}x")
         if y is None:
             raise ValueError(f"{name}y is missing")
-        y_arr = np.asarray(y)
+        y_arr = to_numpy(y)
         if y_arr.ndim == 0:
             raise ValueError(f"{name}y must have one entry per sample, got a scalar")
         check_same_length(x, y_arr, f"{name}x", f"{name}y")
@@ -331,8 +380,11 @@ class Sequential:
         :meth:`prepare_data`): fills every layer's gradients, changes no parameter.
 
         Returns ``(loss, y_pred)``: the batch-mean loss and the predictions (N, K), as
-        probabilities after a softmax.  :meth:`apply_gradients` then takes the step."""
+        probabilities after a softmax.  :meth:`apply_gradients` then takes the step.  Off
+        NumPy the arrays may still be NumPy (:meth:`on_backend` moves them)."""
         self._ensure_packed()
+        if not self.backend.is_numpy:
+            x, y, sample_weight = self.on_backend(x, y, sample_weight)
         loss, y_pred = self._loss_and_outputs(x, y, True, sample_weight)
         self._backward(need_input_grad=False)
         return loss, y_pred
@@ -345,29 +397,39 @@ class Sequential:
         """``(gradients, variables)`` as the optimizer takes them: the one flat buffer each
         (element-wise updates give the same numbers on it as per variable, in one NumPy call),
         or, for an optimizer whose step needs each variable's own norm (``clipnorm``,
-        ``global_clipnorm``), one view per trainable weight, as Keras passes them."""
-        if self.optimizer.needs_per_variable_gradients:
+        ``global_clipnorm``) and on every backend other than NumPy, one array per trainable
+        weight, as Keras passes them."""
+        if self.optimizer.needs_per_variable_gradients or not self.backend.is_numpy:
             return ([g for layer in self._leaves for g in layer.grads.values()],
                     [w for layer in self._leaves for w in layer.trainable_weights])
         return [self._flat_grads], [self._flat_params]
 
     def weights_finite(self) -> bool:
-        """True when every parameter is finite (:func:`scratchnn.engine.training.params_finite`)."""
-        return training.params_finite(self._flat_params)
+        """True when every parameter is finite (:func:`scratchnn.engine.training.params_finite`
+        on the flat buffer; off NumPy one ``all(isfinite(w))`` per parameter)."""
+        if self.backend.is_numpy:
+            return training.params_finite(self._flat_params)
+        xp = self.backend.xp
+        return all(bool(xp.all(xp.isfinite(p))) for p in self._packed)
 
     def metric_sums(self, y: np.ndarray, y_pred: np.ndarray,
                     sample_weight: np.ndarray | None = None) -> list[float]:
         """Each compiled metric summed over the batch's samples, :math:`\\sum_i m_i`, or for a
         weighted metric given weights :math:`\\sum_i w_i m_i`; divide by
         :meth:`metric_counts` for the means."""
-        return [float(np.sum(fn(y, y_pred) * sample_weight) if weighted
-                      and sample_weight is not None else np.sum(fn(y, y_pred)))
-                for (_, fn), weighted in zip(self._metrics, self._weighted)]
+        sums = []
+        for (_, fn), weighted in zip(self._metrics, self._weighted):
+            values = fn(y, y_pred)
+            if weighted and sample_weight is not None:
+                values = values * sample_weight
+            sums.append(float(namespace(values).sum(values)))
+        return sums
 
     def metric_counts(self, n: int, sample_weight: np.ndarray | None = None) -> list[float]:
         """The denominators of the metric means for a batch of ``n`` samples: ``n``, or
         :math:`\\sum_i w_i` for a weighted metric given weights (Keras's ``Mean`` state)."""
-        total = None if sample_weight is None else float(np.sum(sample_weight))
+        total = None if sample_weight is None else float(namespace(sample_weight).sum(
+            sample_weight))
         return [total if weighted and total is not None else float(n)
                 for weighted in self._weighted]
 
@@ -375,6 +437,7 @@ class Sequential:
         """The loss (batch mean + penalties) on prepared arrays, through the same output head
         as training, in inference mode or with ``training=True`` in training mode (batch
         statistics, dropout); no gradients, no step.  For finite differences."""
+        x, y = self.on_backend(x, y)
         return self._loss_and_outputs(x, y, training=check_bool(training, "training"))[0]
 
     # -- training -----------------------------------------------------------------------------
@@ -387,10 +450,11 @@ class Sequential:
         self.require_compiled("train_on_batch")
         x, y = self.prepare_data(x, y)
         w = prepare_sample_weight(sample_weight, class_weight, y, self.dtype)
+        x, y, w = self.on_backend(x, y, w)
         loss, y_pred = self.forward_backward(x, y, w)
         self.apply_gradients()
         values = [loss] + [s / c if c else 0.0 for s, c in zip(
-            self.metric_sums(y, y_pred, w), self.metric_counts(len(x), w))]
+            self.metric_sums(y, y_pred, w), self.metric_counts(x.shape[0], w))]
         return values if len(values) > 1 else values[0]
 
     def compute_gradients(self, x, y, return_input_grad: bool = False):
@@ -401,11 +465,11 @@ class Sequential:
         """
         self.require_compiled("compute_gradients")
         return_input_grad = check_bool(return_input_grad, "return_input_grad")
-        x, y = self.prepare_data(x, y)
+        x, y = self.on_backend(*self.prepare_data(x, y))
         loss, _ = self._loss_and_outputs(x, y, training=True)
         dx = self._backward(need_input_grad=return_input_grad)
-        grads = [g.copy() for layer in self._leaves for g in layer.grads.values()]
-        return (loss, grads, dx) if return_input_grad else (loss, grads)
+        grads = [np.array(to_numpy(g)) for layer in self._leaves for g in layer.grads.values()]
+        return (loss, grads, np.array(to_numpy(dx))) if return_input_grad else (loss, grads)
 
     def fit(self, x=None, y=None, batch_size: int | None = 32, epochs: int = 1,
             verbose: int | str = "auto", callbacks: list | None = None,
@@ -456,12 +520,12 @@ class Sequential:
         :meth:`prepare_data`), in inference mode, under the caller's thread policy; with
         per-sample weights, as :meth:`fit` weights them."""
         mean = training.EpochMean(self.metrics_names[1:])
-        arrays = (x, y) if sample_weight is None else (x, y, sample_weight)
+        arrays = self.on_backend(*((x, y) if sample_weight is None else (x, y, sample_weight)))
         for xb, yb, *wb in training.BatchIterator(arrays, batch_size)():
             w = wb[0] if wb else None
             loss, y_pred = self._loss_and_outputs(xb, yb, False, w)
-            mean.add(loss, self.metric_sums(yb, y_pred, w), len(xb),
-                     self.metric_counts(len(xb), w))
+            mean.add(loss, self.metric_sums(yb, y_pred, w), xb.shape[0],
+                     self.metric_counts(xb.shape[0], w))
         return mean.values()
 
     def evaluate(self, x=None, y=None, batch_size: int | None = 32, verbose: int | str = "auto",
@@ -477,11 +541,12 @@ class Sequential:
         return_dict = check_bool(return_dict, "return_dict")
         x, y = self.prepare_data(x, y)
         w = prepare_sample_weight(sample_weight, None, y, self.dtype)
+        x, y, w = self.on_backend(x, y, w)
         return self._evaluate_prepared(x, y, batch_size, verbose, return_dict, w)
 
     def _evaluate_prepared(self, x, y, batch_size: int, verbose: int, return_dict: bool,
                            sample_weight: np.ndarray | None = None):
-        effective_batch = min(batch_size, len(x))
+        effective_batch = min(batch_size, x.shape[0])
         with perf.blas_limit(self.blas_threads(effective_batch)):
             values = self.loss_and_metrics(x, y, batch_size, sample_weight)
         if verbose:
@@ -494,29 +559,35 @@ class Sequential:
         """The model's outputs (probabilities after a softmax), in batches; shape (N, units)."""
         batch_size = check_batch_size(batch_size)
         check_verbose(verbose, auto=0)
-        x = self.prepare_inputs(x)
-        out = np.empty((len(x),) + self._leaves[-1].output_shape, dtype=self.dtype)
+        x = self.on_backend(self.prepare_inputs(x))[0]
+        out = np.empty((x.shape[0],) + self._leaves[-1].output_shape, dtype=self.dtype)
         lo = 0
-        effective_batch = min(batch_size, len(x))
+        effective_batch = min(batch_size, x.shape[0])
         with perf.blas_limit(self.blas_threads(effective_batch)):
             for (xb,) in training.BatchIterator((x,), batch_size)():
-                out[lo:lo + len(xb)] = self._forward(xb, training=False)
-                lo += len(xb)
+                rows = xb.shape[0]
+                out[lo:lo + rows] = to_numpy(self._forward(xb, training=False))
+                lo += rows
         return out
 
     def predict_on_batch(self, x) -> np.ndarray:
-        x = self.prepare_inputs(x)
-        return self._forward(x, training=False)
+        """The model's outputs for one batch, as NumPy."""
+        x = self.on_backend(self.prepare_inputs(x))[0]
+        return np.array(to_numpy(self._forward(x, training=False)), copy=None)
 
     def test_on_batch(self, x, y, sample_weight=None):
         """Loss and metrics on one batch (no update), as ``evaluate`` returns them."""
         self.require_compiled("test_on_batch")
         x, y = self.prepare_data(x, y)
         w = prepare_sample_weight(sample_weight, None, y, self.dtype)
-        return self._evaluate_prepared(x, y, len(x), 0, False, w)
+        x, y, w = self.on_backend(x, y, w)
+        return self._evaluate_prepared(x, y, x.shape[0], 0, False, w)
 
-    def __call__(self, x, training: bool = False) -> np.ndarray:
-        return self._forward(self.prepare_inputs(x), training)
+    def __call__(self, x, training: bool = False):
+        """The outputs for ``x``: NumPy for NumPy input (or lists), else an array of the
+        model's backend."""
+        out = self._forward(self.on_backend(self.prepare_inputs(x))[0], training)
+        return out if hasattr(x, "__array_namespace__") and not is_numpy(x) else to_numpy(out)
 
     # -- weights --------------------------------------------------------------------------------
     @property
@@ -542,7 +613,7 @@ class Sequential:
 
     def get_weights(self) -> list[np.ndarray]:
         """Copies of every parameter, in Keras's order and shapes."""
-        return [w.copy() for w in self.weights]
+        return [np.array(to_numpy(w)) for w in self.weights]
 
     def set_weights(self, weights: Sequence[np.ndarray]) -> None:
         """Copy ``weights`` (Keras's order and shapes) into the model's parameters.
@@ -553,6 +624,8 @@ class Sequential:
         """
         own = self.weights
         arrays = self._checked_weights(weights, own)
+        if not self.backend.is_numpy:  # same dtype, on the device (array API assignment)
+            arrays = [self.backend.asarray(np.asarray(a, dtype=self.dtype)) for a in arrays]
         for dst, src in zip(own, arrays):
             dst[...] = src
 
@@ -574,7 +647,7 @@ class Sequential:
                     from exc
             if src.dtype.kind not in "biuf":
                 raise TypeError(f"weights[{i}] must be real numbers, got dtype {src.dtype}")
-            if src.shape != dst.shape:
+            if src.shape != tuple(dst.shape):
                 raise ValueError(f"weight {i} has shape {src.shape}, expected {dst.shape}")
             arrays.append(src)
         return arrays
@@ -582,7 +655,7 @@ class Sequential:
     def count_params(self) -> int:
         """Trainable and non-trainable weights together, as Keras counts them."""
         self.require_built()
-        return int(sum(w.size for w in self.weights))
+        return int(sum(math.prod(w.shape) for w in self.weights))
 
     # -- description, saving --------------------------------------------------------------------
     def summary(self, print_fn: Callable[[str], None] | None = None) -> None:
@@ -606,7 +679,7 @@ class Sequential:
             lines.append("_" * width if i < len(rows) - 1 else "=" * width)
         for label, weights in (("Total", self.weights), ("Trainable", self.trainable_weights),
                                ("Non-trainable", self.non_trainable_weights)):
-            count = sum(w.size for w in weights)
+            count = sum(math.prod(w.shape) for w in weights)
             lines.append(f"{label} params: {count:,} ({_human_bytes(count * self.dtype.itemsize)})")
         lines.append("_" * width)
         for line in lines:
@@ -653,10 +726,39 @@ class Sequential:
                      metrics=config.get("metrics", []),
                      weighted_metrics=config.get("weighted_metrics", []))
 
+    def optimizer_state(self) -> dict[str, np.ndarray]:
+        """``optimizer.get_state()`` as NumPy arrays in the NumPy backend's layout (what files
+        store, the same for every backend): off NumPy, the per-variable slots ``{i}/{slot}``
+        concatenated, flattened, into the flat buffer's ``0/{slot}``."""
+        state = {key: to_numpy(value) for key, value in self.optimizer.get_state().items()}
+        if self.backend.is_numpy or self.optimizer.needs_per_variable_gradients:
+            return state
+        flat = {"iterations": state.pop("iterations")}
+        for slot in self.optimizer.slot_names:
+            flat[f"0/{slot}"] = np.concatenate([state[f"{i}/{slot}"].reshape(-1)
+                                                for i in range(len(self._packed))])
+        return flat
+
     def set_optimizer_state(self, state: dict[str, np.ndarray]) -> None:
-        """Restore ``optimizer.get_state()`` (step count and slots) for these parameters."""
+        """Restore :meth:`optimizer_state` (or ``optimizer.get_state()``; step count and
+        slots) for these parameters."""
         self.require_compiled("set_optimizer_state")
+        if not self.backend.is_numpy:
+            state = self._state_on_backend(state)
         self.optimizer.set_state(state, self._optimizer_variables()[1])
+
+    def _state_on_backend(self, state: dict[str, np.ndarray]) -> dict:
+        """NumPy ``state`` on the backend, a flat ``0/{slot}`` split into one per variable."""
+        state = dict(state)
+        flat_layout = not any(key.startswith("1/") for key in state)
+        for slot in self.optimizer.slot_names if flat_layout else []:
+            flat, lo = np.asarray(state.pop(f"0/{slot}")).reshape(-1), 0
+            for i, p in enumerate(self._packed):
+                size = math.prod(p.shape)
+                state[f"{i}/{slot}"] = flat[lo:lo + size].reshape(tuple(p.shape))
+                lo += size
+        return {key: value if key == "iterations" else self.backend.asarray(np.asarray(value))
+                for key, value in state.items()}
 
     def save(self, filepath) -> None:
         """Save architecture, weights, compile settings and optimizer state (see saving)."""

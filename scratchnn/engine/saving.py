@@ -86,7 +86,7 @@ def save_model(model, filepath: str | os.PathLike) -> None:
     for i, w in enumerate(model.get_weights()):
         arrays[f"weight/{i}"] = w
     if model.compiled and model.optimizer.built:
-        for key, value in model.optimizer.get_state().items():
+        for key, value in model.optimizer_state().items():  # NumPy, any backend
             arrays[f"optimizer/{key}"] = value
     _write_npz(filepath, arrays)
 

@@ -29,6 +29,12 @@ While the generator is suspended, the BLAS thread limit and the flush-to-zero mo
 generator, or closing it (``gen.close()``, also done when it is garbage-collected), restores
 them.
 
+On a backend other than NumPy (:mod:`scratchnn.backend`) the prepared data is converted to it
+once, whole (:meth:`Sequential.on_backend`; no chunking, so it must fit in the device's
+memory), before the first epoch; each epoch's order comes from the NumPy generator, as on
+NumPy (same seed, same batches on every backend), and batches are gathered with
+``xp.take`` on the device.  The BLAS thread policy and flush-to-zero are NumPy's: skipped there.
+
 The loop uses only the model's public surface: ``require_compiled``, ``prepare_data``,
 ``forward_backward``, ``apply_gradients``, ``weights_finite``, ``metric_sums``,
 ``metric_counts``,
@@ -52,6 +58,7 @@ from scratchnn.arguments import (
     check_seed,
     check_verbose,
 )
+from scratchnn.backend import device_of, is_numpy, namespace
 from scratchnn.engine import callbacks as callbacks_module
 from scratchnn.engine import perf
 from scratchnn.engine.sample_weights import prepare_sample_weight
@@ -85,12 +92,15 @@ class BatchIterator:
 
     ``batches(order)`` yields one tuple per batch: slices (views) of the arrays when ``order``
     is None, else rows ``order[lo:hi]`` gathered into reusable buffers of
-    ``min(batch_size, n)`` rows — each gathered batch is overwritten by the next one.
+    ``min(batch_size, n)`` rows — each gathered batch is overwritten by the next one.  Arrays of
+    another library (see :mod:`scratchnn.backend`) are gathered with ``xp.take(a, rows,
+    axis=0)`` into new arrays, ``order`` being moved to their device once per call.
     """
 
     def __init__(self, arrays: Sequence[np.ndarray], batch_size: int):
         self.arrays = tuple(arrays)
-        self.n = len(self.arrays[0])
+        self.on_numpy = is_numpy(*self.arrays)
+        self.n = self.arrays[0].shape[0]
         self.batch_size = batch_size
         self.steps = math.ceil(self.n / batch_size)
         self._buffers: list[np.ndarray] | None = None
@@ -99,12 +109,21 @@ class BatchIterator:
         return self.steps
 
     def __call__(self, order: np.ndarray | None = None) -> Iterator[tuple[np.ndarray, ...]]:
+        gather = self._gather
+        if order is not None and not self.on_numpy:
+            xp = namespace(*self.arrays)
+            order = xp.asarray(order, device=device_of(self.arrays[0]))
+            gather = self._take(xp)
         for step in range(self.steps):
             lo, hi = step * self.batch_size, min(self.n, (step + 1) * self.batch_size)
             if order is None:
-                yield tuple(a[lo:hi] for a in self.arrays)
+                yield tuple(a[lo:hi, ...] for a in self.arrays)
             else:
-                yield self._gather(order[lo:hi])
+                yield gather(order[lo:hi])
+
+    def _take(self, xp):
+        """The gather of rows on the arrays' device: ``xp.take(a, rows, axis=0)`` each."""
+        return lambda rows: tuple(xp.take(a, rows, axis=0) for a in self.arrays)
 
     def _gather(self, rows: np.ndarray) -> tuple[np.ndarray, ...]:
         if self._buffers is None:  # never more rows than there are samples
@@ -208,6 +227,8 @@ def fit_steps(model, x=None, y=None, *, batch_size: int | None = 32, epochs: int
     weights = prepare_sample_weight(sample_weight, class_weight, y, model.dtype)
     data = (x, y) if weights is None else (x, y, weights)
     data, val = split_validation(model, data, validation_split, validation_data)
+    data = model.on_backend(*data)
+    val = None if val is None else model.on_backend(*val)
     batches = BatchIterator(data, batch_size)
     history = callbacks_module.History()
     # Like Keras: user callbacks first, so History and the progress bar see their logs.
@@ -235,7 +256,7 @@ def _train(model, batches: BatchIterator, val, cbs, history, epochs: range,
     effective_batch = min(batches.batch_size, batches.n)
     cbs.on_train_begin({})
     with (perf.blas_limit(model.blas_threads(effective_batch)),
-          perf.flush_denormals()):
+          perf.flush_denormals(None if batches.on_numpy else False)):
         for epoch in epochs:
             cbs.on_epoch_begin(epoch, {})
             order = None if rng is None else rng.permutation(batches.n)
@@ -271,7 +292,8 @@ def _train_epoch(model, batches, epoch: int, cbs
                            f"before it was {loss:.6g}).", "use an optimizer epsilon > 0, ")
             yield TrainStep(epoch, step, dict(logs))
             break
-        mean.add(loss, model.metric_sums(yb, y_pred, w), len(xb), model.metric_counts(len(xb), w))
+        n = xb.shape[0]
+        mean.add(loss, model.metric_sums(yb, y_pred, w), n, model.metric_counts(n, w))
         logs = mean.logs()
         cbs.on_train_batch_end(step, logs)
         yield TrainStep(epoch, step, dict(logs))

@@ -11,6 +11,7 @@ import numpy as np
 
 from scratchnn import activations
 from scratchnn.arguments import check_real
+from scratchnn.backend import namespace, numpy_dtype
 from scratchnn.layers.activation import Activation
 
 
@@ -24,12 +25,13 @@ class _AxisSoftmax(activations.Activation):
         self.axis = axis
 
     def forward(self, z: np.ndarray) -> np.ndarray:
-        e = np.exp(z - np.max(z, axis=self.axis, keepdims=True))
-        e /= e.sum(axis=self.axis, keepdims=True)
+        xp = namespace(z)
+        e = xp.exp(z - xp.max(z, axis=self.axis, keepdims=True))
+        e /= xp.sum(e, axis=self.axis, keepdims=True)
         return e
 
     def backward(self, dout: np.ndarray, a: np.ndarray) -> np.ndarray:
-        return a * (dout - np.sum(dout * a, axis=self.axis, keepdims=True))
+        return a * (dout - namespace(a).sum(dout * a, axis=self.axis, keepdims=True))
 
 
 class _ThresholdedReLU(activations.Activation):
@@ -48,24 +50,29 @@ class _ThresholdedReLU(activations.Activation):
     def __init__(self, max_value: float | None, negative_slope: float, threshold: float):
         self.max_value, self.negative_slope, self.threshold = max_value, negative_slope, threshold
 
+    def _scalars(self, z) -> tuple[float, float | None, float]:
+        """t, m, s rounded to z's dtype, as Python floats (None: no max_value)."""
+        dt = numpy_dtype(z).type
+        m = None if self.max_value is None else float(dt(self.max_value))
+        return float(dt(self.threshold)), m, float(dt(self.negative_slope))
+
     def forward(self, z: np.ndarray) -> np.ndarray:
-        dt = z.dtype.type
-        a = np.where(z > dt(self.threshold), z, dt(0)) if self.threshold else np.maximum(z, 0)
-        if self.max_value is not None:
-            a = np.clip(a, dt(0), dt(self.max_value))
+        xp, (t, m, s) = namespace(z), self._scalars(z)
+        a = xp.where(z > t, z, 0.0) if self.threshold else xp.maximum(z, 0.0)
+        if m is not None:
+            a = xp.clip(a, 0.0, m)
         if self.negative_slope:
-            negative = np.maximum(-z + dt(self.threshold), 0) if self.threshold else \
-                np.maximum(-z, 0)
-            a = a - dt(self.negative_slope) * negative
+            negative = xp.maximum(-z + t, 0.0) if self.threshold else xp.maximum(-z, 0.0)
+            a = a - s * negative
         return a
 
     def backward(self, dout: np.ndarray, a: np.ndarray, z: np.ndarray) -> np.ndarray:
-        dt = z.dtype.type
-        slope = (z > dt(self.threshold)).astype(z.dtype)
-        if self.max_value is not None:
-            slope *= z <= dt(self.max_value)
+        xp, (t, m, s) = namespace(z), self._scalars(z)
+        slope = xp.astype(z > t, z.dtype)
+        if m is not None:
+            slope *= xp.astype(z <= m, z.dtype)
         if self.negative_slope:
-            slope += dt(self.negative_slope) * (z < dt(self.threshold))
+            slope += s * xp.astype(z < t, z.dtype)
         return dout * slope
 
 

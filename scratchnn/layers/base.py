@@ -21,7 +21,11 @@ Protocol (as in deep-learning-from-scratch's ``common/layers.py``):
   weights plus the activity penalty of the last ``forward``.  ``backward`` adds the penalty's
   gradients itself.
 
-The formulas are plain NumPy.  Where the engine has a faster way to compute one (same numbers,
+The formulas are written against the Python array API standard (``xp = namespace(x)``,
+:mod:`scratchnn.backend`): a layer whose weights live in another array library (PyTorch,
+CuPy, array-api-strict; see :meth:`Layer.to_namespace`) computes in that library and on its
+device, with the same op order, so NumPy's numbers are reproduced within rounding.  Where the
+engine has a faster way to compute one (same numbers,
 bit for bit), the formula is a small function marked ``@fastpath.replaceable`` and the fast
 version lives in ``scratchnn/engine/perf.py`` (see :mod:`scratchnn.fastpath`).
 
@@ -30,10 +34,12 @@ Shapes below: N = batch size, D = input features, U = units.
 
 from __future__ import annotations
 
+import math
 import re
 
 import numpy as np
 
+from scratchnn.backend import is_numpy
 from scratchnn.config import resolve_dtype
 from scratchnn.seeding import global_rng
 
@@ -111,7 +117,7 @@ class Layer:
 
     def count_params(self) -> int:
         """Trainable and non-trainable weights together, as Keras counts them."""
-        return int(sum(w.size for w in self.weights))
+        return int(sum(math.prod(w.shape) for w in self.weights))
 
     def regularization_loss(self) -> float:
         """The penalty this layer adds to the loss (none here; see the module docstring)."""
@@ -119,6 +125,14 @@ class Layer:
 
     def get_config(self) -> dict:
         return {"name": self.name}
+
+    def to_namespace(self, xp, device=None) -> None:
+        """Move ``params``, ``grads`` and ``state`` into array namespace ``xp`` (on ``device``
+        where the library has devices), as copies: the layer then computes there."""
+        for weights in (self.params, self.grads, self.state):
+            for key, value in weights.items():
+                weights[key] = xp.asarray(value, copy=True, **(
+                    {} if device is None else {"device": device}))
 
     # -- computation --------------------------------------------------------------------------
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
@@ -130,6 +144,9 @@ class Layer:
 
     def __call__(self, x, training: bool = False) -> np.ndarray:
         """Apply the layer, building it on first use from ``x``'s shape."""
+        if not isinstance(x, (list, tuple)) and not is_numpy(x):
+            # another array library: the layer lives there already (:meth:`to_namespace`)
+            return self.forward(x, training)
         x = np.asarray(x)
         if not self.built:
             dtype = x.dtype if x.dtype in (np.float32, np.float64) else None
@@ -137,7 +154,7 @@ class Layer:
         return self.forward(x.astype(self.dtype, copy=False), training)
 
     def _check_input(self, x: np.ndarray) -> None:
-        if x.shape[1:] != self.input_shape:
+        if tuple(x.shape[1:]) != self.input_shape:
             raise ValueError(
                 f"Layer {self.name!r} expects input of shape (batch, "
                 f"{', '.join(map(str, self.input_shape))}), got {x.shape}"

@@ -6,6 +6,7 @@ import numpy as np
 
 from scratchnn import initializers
 from scratchnn.arguments import check_bool, check_real
+from scratchnn.backend import namespace
 from scratchnn.layers.base import Layer
 from scratchnn.seeding import global_rng
 
@@ -21,9 +22,10 @@ def normalize_backward(dxhat: np.ndarray, xhat: np.ndarray, inv_std: np.ndarray,
     (sums over ``axes``, derived in ``docs/math.md`` section 15).  Shapes: ``dxhat``, ``xhat``
     as x; ``inv_std`` broadcastable to x (1 along ``axes``).
     """
+    xp = namespace(dxhat)
     m = int(np.prod([xhat.shape[a] for a in axes]))
-    sum_d = np.sum(dxhat, axis=axes, keepdims=True)
-    sum_dx = np.sum(dxhat * xhat, axis=axes, keepdims=True)
+    sum_d = xp.sum(dxhat, axis=axes, keepdims=True)
+    sum_dx = xp.sum(dxhat * xhat, axis=axes, keepdims=True)
     return (inv_std / m) * (m * dxhat - sum_d - xhat * sum_dx)
 
 
@@ -106,26 +108,28 @@ class BatchNormalization(Layer):
     def _broadcast(self, v: np.ndarray, ndim: int) -> np.ndarray:
         shape = [1] * ndim
         shape[self._axis] = v.shape[0]
-        return v.reshape(shape)
+        return namespace(v).reshape(v, tuple(shape))
 
     def _update_moving(self, mean: np.ndarray, variance: np.ndarray) -> None:
         """Keras's update: ``moving * momentum + batch * (1 - momentum)``, in the dtype."""
-        rho, one_minus_rho = self.dtype.type(self.momentum), self.dtype.type(1.0 - self.momentum)
+        rho, one_minus_rho = float(self.dtype.type(self.momentum)), float(
+            self.dtype.type(1.0 - self.momentum))
         mm, mv = self.state["moving_mean"], self.state["moving_variance"]
-        mm[...] = mm * rho + mean.reshape(mm.shape) * one_minus_rho
-        mv[...] = mv * rho + variance.reshape(mv.shape) * one_minus_rho
+        xp = namespace(mm, mean)  # the moving statistics live in the input's namespace
+        mm[...] = mm * rho + xp.reshape(mean, mm.shape) * one_minus_rho
+        mv[...] = mv * rho + xp.reshape(variance, mv.shape) * one_minus_rho
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         self._check_input(x)
-        axes = self._reduction_axes(x.ndim)
+        axes, xp = self._reduction_axes(x.ndim), namespace(x)
         if training:
-            mean = np.mean(x, axis=axes, keepdims=True)
-            variance = np.mean(np.square(x - mean), axis=axes, keepdims=True)
+            mean = xp.mean(x, axis=axes, keepdims=True)
+            variance = xp.mean(xp.square(x - mean), axis=axes, keepdims=True)
             self._update_moving(mean, variance)
         else:
             mean = self._broadcast(self.state["moving_mean"], x.ndim)
             variance = self._broadcast(self.state["moving_variance"], x.ndim)
-        inv_std = 1 / np.sqrt(variance + self.dtype.type(self.epsilon))
+        inv_std = 1 / xp.sqrt(variance + float(self.dtype.type(self.epsilon)))
         out = batch_normalize(x, mean, inv_std, self._gamma(x.ndim), self._beta(x.ndim))
         self._cache = ((x - mean) * inv_std, inv_std, axes) if training else None
         return out
@@ -165,16 +169,17 @@ def affine_backward(layer: Layer, dout: np.ndarray, xhat: np.ndarray, inv_std: n
     normalization layer whose statistics run over ``stat_axes``: fills ``grads['gamma']``
     (:math:`\sum dout\,\hat x`) and ``grads['beta']`` (:math:`\sum dout`), sums over every
     axis but ``feature_axis``, and returns dL/dx through :func:`normalize_backward`."""
+    xp = namespace(dout)
     param_axes = tuple(a for a in range(dout.ndim) if a != feature_axis)
     if "gamma" in layer.grads:
-        layer.grads["gamma"][...] = np.sum(dout * xhat, axis=param_axes)
+        layer.grads["gamma"][...] = xp.sum(dout * xhat, axis=param_axes)
     if "beta" in layer.grads:
-        layer.grads["beta"][...] = np.sum(dout, axis=param_axes)
+        layer.grads["beta"][...] = xp.sum(dout, axis=param_axes)
     if not need_input_grad:
         return None
     gamma = layer.params.get("gamma")
     if gamma is not None:
         shape = [1] * dout.ndim
-        shape[feature_axis] = gamma.size
-        dout = dout * gamma.reshape(shape)
+        shape[feature_axis] = gamma.shape[0]
+        dout = dout * xp.reshape(gamma, tuple(shape))
     return normalize_backward(dout, xhat, inv_std, stat_axes)

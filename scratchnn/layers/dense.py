@@ -7,6 +7,7 @@ import numpy as np
 from scratchnn import activations as activations_module
 from scratchnn import fastpath, initializers
 from scratchnn import regularizers as regularizers_module
+from scratchnn.backend import is_numpy, namespace, numpy_dtype
 from scratchnn.layers.base import Layer
 from scratchnn.seeding import global_rng
 
@@ -15,7 +16,8 @@ from scratchnn.seeding import global_rng
 def kernel_gradient(x: np.ndarray, dz: np.ndarray, out: np.ndarray) -> np.ndarray:
     r"""A Dense kernel's gradient :math:`\partial L/\partial W = x^T dz`, written into ``out``.
 
-    Shapes: x (N, D), dz (N, U), out (D, U); returns ``out``.
+    Shapes: x (N, D), dz (N, U), out (D, U); returns ``out``.  Any array-API namespace (the
+    fast path is NumPy-only: :meth:`Dense.backward_logits` calls ``.plain`` for the others).
     """
     out[...] = x.T @ dz
     return out
@@ -125,11 +127,16 @@ class Dense(Layer):
         ``need_input_grad`` is False."""
         if self._x is None:
             raise RuntimeError(f"{self.name}: backward called without forward(training=True)")
-        kernel_gradient(self._x, dz, out=self.grads["kernel"])
+        numpy = is_numpy(dz)
+        gradient = kernel_gradient if numpy else kernel_gradient.plain
+        gradient(self._x, dz, out=self.grads["kernel"])
         if self.kernel_regularizer is not None:
             self.grads["kernel"] += self.kernel_regularizer.gradient(self.params["kernel"])
         if self.use_bias:
-            np.sum(dz, axis=0, out=self.grads["bias"])
+            if numpy:
+                np.sum(dz, axis=0, out=self.grads["bias"])
+            else:
+                self.grads["bias"][...] = namespace(dz).sum(dz, axis=0)
             if self.bias_regularizer is not None:
                 self.grads["bias"] += self.bias_regularizer.gradient(self.params["bias"])
         if not need_input_grad:
@@ -138,7 +145,7 @@ class Dense(Layer):
 
     def forward(self, x, training=False):
         z = self._affine(x, training)
-        a = self.activate(z)
+        a = self.activate(z) if is_numpy(z) else self.activation.forward(z)
         self._a = a if training else None
         self._z = z if training and getattr(self.activation, "uses_input", False) else None
         if self.activity_regularizer is not None:
@@ -148,10 +155,11 @@ class Dense(Layer):
     def _activity_penalty(self, a: np.ndarray) -> float:
         """:math:`R_a(a) / N` for the output a (N, U), N cast to a's dtype (Keras's
         ``divide_no_nan(loss, batch_size)``: 0 for an empty batch)."""
-        if len(a) == 0:
+        dtype = numpy_dtype(a)
+        if a.shape[0] == 0:
             return 0.0
-        penalty = np.asarray(self.activity_regularizer(a), dtype=a.dtype)
-        return float(penalty / np.asarray(len(a), dtype=a.dtype))
+        penalty = np.asarray(self.activity_regularizer(a), dtype=dtype)
+        return float(penalty / np.asarray(a.shape[0], dtype=dtype))
 
     def regularization_loss(self) -> float:
         """:math:`R_W(W) + R_b(b) + R_a(a)/N` (0.0 without regularizers); see the class."""
@@ -180,7 +188,7 @@ class Dense(Layer):
 
     def _activity_gradient(self, a: np.ndarray) -> np.ndarray:
         r""":math:`\partial (R_a(a)/N) / \partial a = R_a'(a) / N`, shape (N, U)."""
-        return self.activity_regularizer.gradient(a) / np.asarray(len(a), dtype=a.dtype)
+        return self.activity_regularizer.gradient(a) / float(numpy_dtype(a).type(a.shape[0]))
 
     def get_config(self):
         config = {

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from scratchnn.arguments import check_real
+from scratchnn.backend import is_numpy, namespace, numpy_dtype
 from scratchnn.layers.base import Layer
 from scratchnn.seeding import global_rng
 
@@ -28,6 +29,9 @@ class Dropout(Layer):
     reproducible), or, when ``seed`` is given, from the layer's own generator.  ``mask`` is the
     (read-only) mask of the last training forward; set ``fixed_mask`` (a boolean array
     broadcastable to x) to use it instead of drawing one (gradient checks, TF parity).
+
+    On any array-API namespace: the mask is drawn with NumPy (so one seed gives the same mask
+    on every backend; ``mask`` stays NumPy) and converted to x's namespace and device.
     """
 
     def __init__(self, rate: float, noise_shape: tuple[int, ...] | None = None,
@@ -39,7 +43,8 @@ class Dropout(Layer):
         self.seed = seed
         self._rng = None if seed is None else np.random.default_rng(seed)
         self.fixed_mask: np.ndarray | None = None
-        self._mask: np.ndarray | None = None
+        self._mask: np.ndarray | None = None  # NumPy
+        self._keep = None  # the mask in x's namespace and on its device
         self._scale = None
 
     @property
@@ -61,24 +66,38 @@ class Dropout(Layer):
         if self.fixed_mask is not None:
             return np.broadcast_to(np.asarray(self.fixed_mask, dtype=bool), x.shape)
         rng = global_rng() if self._rng is None else self._rng
-        return rng.random(self._mask_shape(x), dtype=x.dtype) >= self.rate
+        return rng.random(self._mask_shape(x), dtype=numpy_dtype(x)) >= self.rate
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         self._check_input(x)
         if not training or self.rate == 0.0:
-            self._mask = None
+            self._mask = self._keep = None
             return x
-        self._scale = x.dtype.type(1 / (1 - self.rate))
         self._mask = self._draw_mask(x)
-        return np.where(self._mask, x * self._scale, x.dtype.type(0))
+        if is_numpy(x):
+            self._scale, self._keep = x.dtype.type(1 / (1 - self.rate)), self._mask
+            return np.where(self._keep, x * self._scale, x.dtype.type(0))
+        self._scale = float(numpy_dtype(x).type(1 / (1 - self.rate)))
+        xp = namespace(x)
+        self._keep = xp.asarray(np.array(self._mask), device=_device(x))  # a writable copy
+        return xp.where(self._keep, x * self._scale, 0.0)
 
     def backward(self, dout: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
         if self.rate == 0.0:
             return dout
         if self._mask is None:
             raise RuntimeError(f"{self.name}: backward called without forward(training=True)")
-        return np.where(self._mask, dout, dout.dtype.type(0)) * self._scale
+        if is_numpy(dout):
+            return np.where(self._keep, dout, dout.dtype.type(0)) * self._scale
+        return namespace(dout).where(self._keep, dout, 0.0) * self._scale
 
     def get_config(self) -> dict:
         return {"name": self.name, "rate": self.rate, "noise_shape": self.noise_shape,
                 "seed": self.seed}
+
+
+def _device(x):
+    """The device of array ``x`` (array-api-compat's ``device``)."""
+    import array_api_compat  # only needed for other array libraries
+
+    return array_api_compat.device(x)

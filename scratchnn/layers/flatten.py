@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+from scratchnn.backend import namespace
 from scratchnn.layers.base import Layer
 
 
@@ -18,10 +19,10 @@ class Flatten(Layer):
 
     def forward(self, x, training=False):
         self._check_input(x)
-        return x.reshape(x.shape[0], -1)
+        return namespace(x).reshape(x, (x.shape[0], -1))
 
     def backward(self, dout, need_input_grad=True):
-        return dout.reshape((dout.shape[0],) + self.input_shape)
+        return namespace(dout).reshape(dout, (dout.shape[0],) + self.input_shape)
 
     def get_config(self):
         return {"name": self.name}

@@ -6,6 +6,7 @@ import numpy as np
 
 from scratchnn import initializers
 from scratchnn.arguments import check_bool, check_real
+from scratchnn.backend import namespace
 from scratchnn.layers.base import Layer
 from scratchnn.layers.batch_normalization import affine_backward, batch_normalize, resolve_axis
 from scratchnn.seeding import global_rng
@@ -70,15 +71,15 @@ class LayerNormalization(Layer):
         if key not in self.params:
             return None
         shape = [1] * ndim
-        shape[self._axis] = self.params[key].size
-        return self.params[key].reshape(shape)
+        shape[self._axis] = self.params[key].shape[0]
+        return namespace(self.params[key]).reshape(self.params[key], tuple(shape))
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         self._check_input(x)
-        axes = (self._axis,)
-        mean = np.mean(x, axis=axes, keepdims=True)
-        variance = np.mean(np.square(x - mean), axis=axes, keepdims=True)
-        inv_std = 1 / np.sqrt(variance + self.dtype.type(self.epsilon))
+        axes, xp = (self._axis,), namespace(x)
+        mean = xp.mean(x, axis=axes, keepdims=True)
+        variance = xp.mean(xp.square(x - mean), axis=axes, keepdims=True)
+        inv_std = 1 / xp.sqrt(variance + float(self.dtype.type(self.epsilon)))
         out = batch_normalize(x, mean, inv_std, self._broadcast("gamma", x.ndim),
                               self._broadcast("beta", x.ndim))
         self._cache = ((x - mean) * inv_std, inv_std) if training else None

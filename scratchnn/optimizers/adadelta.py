@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from scratchnn.arguments import check_real
-from scratchnn.optimizers.base import LearningRate, Optimizer
+from scratchnn.backend import namespace, numpy_dtype
+from scratchnn.optimizers.base import LearningRate, Optimizer, as_variable_dtype
 
 
 class Adadelta(Optimizer):
@@ -35,12 +36,12 @@ class Adadelta(Optimizer):
         self.epsilon = check_real(epsilon, "epsilon", 0.0)
 
     def update_step(self, gradient, variable, learning_rate, slots):
-        dt = variable.dtype.type
-        gradient = np.asarray(gradient, dtype=variable.dtype)
+        dt = numpy_dtype(variable).type
+        gradient = as_variable_dtype(gradient, variable)
         # rho, 1 - rho, epsilon: Python floats in Keras, converted straight to the dtype
         adadelta_update(gradient, slots["accumulated_grad"], slots["accumulated_delta_var"],
-                        variable, dt(learning_rate), dt(self.rho), dt(1 - self.rho),
-                        dt(self.epsilon))
+                        variable, *(float(s) for s in (dt(learning_rate), dt(self.rho),
+                                                      dt(1 - self.rho), dt(self.epsilon))))
 
     def get_config(self):
         return {**super().get_config(), "rho": self.rho, "epsilon": self.epsilon}
@@ -51,7 +52,8 @@ def adadelta_update(g: np.ndarray, acc_g: np.ndarray, acc_delta: np.ndarray, var
     r"""Adadelta's element-wise step in Keras's order (see :class:`Adadelta`).
 
     ``g``, ``acc_g``, ``acc_delta``, ``var``: same shape; all but ``g`` updated in place."""
-    acc_g[...] = rho * acc_g + one_minus_rho * np.square(g)
-    delta_var = -((np.sqrt(acc_delta + epsilon) * g) / np.sqrt(acc_g + epsilon))
-    acc_delta[...] = rho * acc_delta + one_minus_rho * np.square(delta_var)
+    xp = namespace(var)
+    acc_g[...] = rho * acc_g + one_minus_rho * xp.square(g)
+    delta_var = -((xp.sqrt(acc_delta + epsilon) * g) / xp.sqrt(acc_g + epsilon))
+    acc_delta[...] = rho * acc_delta + one_minus_rho * xp.square(delta_var)
     var[...] = var + lr * delta_var

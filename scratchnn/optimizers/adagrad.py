@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from scratchnn.arguments import check_real
-from scratchnn.optimizers.base import LearningRate, Optimizer, _f32
+from scratchnn.backend import namespace, numpy_dtype
+from scratchnn.optimizers.base import LearningRate, Optimizer, _f32, as_variable_dtype
 
 
 class Adagrad(Optimizer):
@@ -32,13 +33,13 @@ class Adagrad(Optimizer):
         super().build(variables)
         for slots in self._slots:  # Keras: initializers.Constant(value) does ops.cast(value)
             acc = slots["accumulator"]
-            acc[...] = _f32(self.initial_accumulator_value, acc.dtype.type)
+            acc[...] = float(_f32(self.initial_accumulator_value, numpy_dtype(acc).type))
 
     def update_step(self, gradient, variable, learning_rate, slots):
-        dt = variable.dtype.type
-        gradient = np.asarray(gradient, dtype=variable.dtype)
-        adagrad_update(gradient, slots["accumulator"], variable, dt(learning_rate),
-                       dt(self.epsilon))
+        dt = numpy_dtype(variable).type
+        gradient = as_variable_dtype(gradient, variable)
+        adagrad_update(gradient, slots["accumulator"], variable, float(dt(learning_rate)),
+                       float(dt(self.epsilon)))
 
     def get_config(self):
         return {**super().get_config(),
@@ -50,5 +51,6 @@ def adagrad_update(g: np.ndarray, acc: np.ndarray, var: np.ndarray, lr, epsilon)
     r"""Adagrad: :math:`a \leftarrow a + g^2`,
     :math:`\theta \leftarrow \theta - (\eta g)/\sqrt{a + \epsilon}`.  Arrays: same shape;
     ``acc`` and ``var`` updated in place."""
-    acc[...] = acc + np.square(g)
-    var[...] = var - (lr * g) / np.sqrt(acc + epsilon)
+    xp = namespace(var)
+    acc[...] = acc + xp.square(g)
+    var[...] = var - (lr * g) / xp.sqrt(acc + epsilon)

@@ -6,7 +6,8 @@ import numpy as np
 
 from scratchnn import fastpath
 from scratchnn.arguments import check_bool, check_real
-from scratchnn.optimizers.base import LearningRate, Optimizer
+from scratchnn.backend import namespace, numpy_dtype
+from scratchnn.optimizers.base import LearningRate, Optimizer, as_variable_dtype, formula
 
 
 def _set_moment_hyperparameters(opt: Optimizer, beta_1, beta_2, epsilon) -> None:
@@ -58,19 +59,20 @@ class Adam(Optimizer):
         _set_moment_hyperparameters(self, beta_1, beta_2, epsilon)
 
     def update_step(self, gradient, variable, learning_rate, slots):
-        dt = variable.dtype.type
-        gradient = np.asarray(gradient, dtype=variable.dtype)  # Keras casts it first, too
+        dt = numpy_dtype(variable).type
+        gradient = as_variable_dtype(gradient, variable)  # Keras casts it first, too
         t = dt(self.iterations + 1)
         # Keras casts the betas with ops.cast (tf.cast of a Python float: via float32) before
         # the powers, so in float64 the bias corrections use float32-rounded betas.
         alpha = (dt(learning_rate) * np.sqrt(1 - dt(np.float32(self.beta_2)) ** t)
                  / (1 - dt(np.float32(self.beta_1)) ** t))
         # (1 - beta) and epsilon are Python floats in Keras: cast straight to the dtype.
-        scalars = (alpha, dt(1 - self.beta_1), dt(1 - self.beta_2), dt(self.epsilon))
+        scalars = [float(s) for s in (alpha, dt(1 - self.beta_1), dt(1 - self.beta_2),
+                                      dt(self.epsilon))]
         if self.amsgrad:
             amsgrad_update(gradient, slots["m"], slots["v"], slots["v_hat"], variable, *scalars)
         else:
-            adam_update(gradient, slots["m"], slots["v"], variable, *scalars)
+            formula(adam_update, variable)(gradient, slots["m"], slots["v"], variable, *scalars)
 
     def get_config(self):
         config = _moment_config(self)
@@ -113,9 +115,10 @@ def adam_update(g: np.ndarray, m: np.ndarray, v: np.ndarray, var: np.ndarray, al
     ``g``, ``m``, ``v``, ``var``: same shape; ``m``, ``v`` and ``var`` are updated in place.
     ``alpha`` is the bias-corrected step size (see :class:`Adam`).
     """
+    xp = namespace(var)
     m[...] = m + (g - m) * one_minus_beta_1
-    v[...] = v + (np.square(g) - v) * one_minus_beta_2
-    var[...] = var - (m * alpha) / (np.sqrt(v) + epsilon)
+    v[...] = v + (xp.square(g) - v) * one_minus_beta_2
+    var[...] = var - (m * alpha) / (xp.sqrt(v) + epsilon)
 
 
 def amsgrad_update(g: np.ndarray, m: np.ndarray, v: np.ndarray, v_hat: np.ndarray,
@@ -124,7 +127,8 @@ def amsgrad_update(g: np.ndarray, m: np.ndarray, v: np.ndarray, v_hat: np.ndarra
     and :math:`\theta \leftarrow \theta - (m\alpha) / (\sqrt{\hat v} + \hat\epsilon)`.
 
     ``g``, ``m``, ``v``, ``v_hat``, ``var``: same shape; all but ``g`` updated in place."""
+    xp = namespace(var)
     m[...] = m + (g - m) * one_minus_beta_1
-    v[...] = v + (np.square(g) - v) * one_minus_beta_2
-    v_hat[...] = np.maximum(v_hat, v)
-    var[...] = var - (m * alpha) / (np.sqrt(v_hat) + epsilon)
+    v[...] = v + (xp.square(g) - v) * one_minus_beta_2
+    v_hat[...] = xp.maximum(v_hat, v)
+    var[...] = var - (m * alpha) / (xp.sqrt(v_hat) + epsilon)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from scratchnn.backend import namespace, numpy_dtype
 from scratchnn.optimizers.adam import _moment_config, _set_moment_hyperparameters
-from scratchnn.optimizers.base import LearningRate, Optimizer, _f32
+from scratchnn.optimizers.base import LearningRate, Optimizer, _f32, as_variable_dtype
 
 
 class Adamax(Optimizer):
@@ -29,11 +30,12 @@ class Adamax(Optimizer):
         _set_moment_hyperparameters(self, beta_1, beta_2, epsilon)
 
     def update_step(self, gradient, variable, learning_rate, slots):
-        dt = variable.dtype.type
-        gradient = np.asarray(gradient, dtype=variable.dtype)
+        dt = numpy_dtype(variable).type
+        gradient = as_variable_dtype(gradient, variable)
         correction = 1 - _f32(self.beta_1, dt) ** dt(self.iterations + 1)
-        adamax_update(gradient, slots["m"], slots["u"], variable, dt(learning_rate),
-                      dt(1 - self.beta_1), dt(self.beta_2), dt(self.epsilon), correction)
+        scalars = (dt(learning_rate), dt(1 - self.beta_1), dt(self.beta_2), dt(self.epsilon),
+                   correction)
+        adamax_update(gradient, slots["m"], slots["u"], variable, *(float(s) for s in scalars))
 
     def get_config(self):
         return _moment_config(self)
@@ -44,6 +46,7 @@ def adamax_update(g: np.ndarray, m: np.ndarray, u: np.ndarray, var: np.ndarray, 
     r"""Adamax: :math:`m \leftarrow m + (g-m)(1-\beta_1)`, :math:`u \leftarrow
     \max(\beta_2 u, |g|)`, :math:`\theta \leftarrow \theta - (\eta m)/(c\,(u + \epsilon))`
     with ``correction`` :math:`c = 1-\beta_1^t`.  Arrays: same shape, updated in place."""
+    xp = namespace(var)
     m[...] = m + (g - m) * one_minus_beta_1
-    u[...] = np.maximum(beta_2 * u, np.abs(g))
+    u[...] = xp.maximum(beta_2 * u, xp.abs(g))
     var[...] = var - (lr * m) / (correction * (u + epsilon))

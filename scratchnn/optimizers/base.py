@@ -14,7 +14,12 @@ schedule evaluated at ``iterations``).  ``apply(grads, variables)`` does, in Ker
 4. ``iterations += 1``.
 
 Scalars are cast to the variable's dtype first, as Keras does, so float32 models update in
-float32.  A ``Sequential`` model passes its parameters as one flat buffer (a single
+float32: they are computed as NumPy scalars of that precision and enter array expressions as
+Python floats (:func:`scratchnn.backend.scalar`), so the same formulas run on any array-API
+library (``xp = namespace(variable)``; NumPy, array-api-strict, PyTorch, CuPy), the variables
+and slots staying in their own namespace and device.  The NumPy-only fast paths
+(:mod:`scratchnn.fastpath`) run for NumPy arrays only (:func:`formula`).
+A ``Sequential`` model passes its parameters as one flat buffer (a single
 "variable"); element-wise algebra (every update rule, ``clipvalue``, ``weight_decay``) gives
 the same numbers either way, but the norms of ``clipnorm`` / ``global_clipnorm`` are per
 variable, so with those set (:attr:`Optimizer.needs_per_variable_gradients`) the model passes
@@ -28,6 +33,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from scratchnn.arguments import check_real
+from scratchnn.backend import is_numpy, namespace, numpy_dtype
 from scratchnn.optimizers import schedules as schedules_module
 from scratchnn.optimizers.schedules import LearningRateSchedule
 
@@ -116,8 +122,9 @@ class Optimizer:
     # -- building and applying ------------------------------------------------------------------
     def build(self, variables: list[np.ndarray]) -> None:
         """Create zeroed slots for ``variables`` (called on the first ``apply``)."""
-        self._shapes = [(v.shape, v.dtype) for v in variables]
-        self._slots = [{s: np.zeros_like(v) for s in self.slot_names} for v in variables]
+        self._shapes = [(tuple(v.shape), v.dtype) for v in variables]
+        self._slots = [{s: namespace(v).zeros_like(v) for s in self.slot_names}
+                       for v in variables]
 
     @property
     def built(self) -> bool:
@@ -129,7 +136,7 @@ class Optimizer:
             raise ValueError(f"got {len(grads)} gradients for {len(variables)} variables")
         if not self.built:
             self.build(variables)
-        elif [(v.shape, v.dtype) for v in variables] != self._shapes:
+        elif [(tuple(v.shape), v.dtype) for v in variables] != self._shapes:
             raise ValueError("variables do not match the ones this optimizer was built for")
         grads = self._clip_gradients(grads)
         learning_rate = self._current_learning_rate()
@@ -142,11 +149,11 @@ class Optimizer:
     def _clip_gradients(self, grads: Sequence[np.ndarray]) -> Sequence[np.ndarray]:
         """Keras's ``_clip_gradients``: new arrays, or ``grads`` itself when no clipping."""
         if self.clipnorm and self.clipnorm > 0:
-            return [clip_by_norm(np.asarray(g), self.clipnorm) for g in grads]
+            return [clip_by_norm(_asarray(g), self.clipnorm) for g in grads]
         if self.global_clipnorm and self.global_clipnorm > 0:
-            return clip_by_global_norm([np.asarray(g) for g in grads], self.global_clipnorm)
+            return clip_by_global_norm([_asarray(g) for g in grads], self.global_clipnorm)
         if self.clipvalue and self.clipvalue > 0:
-            return [clip_by_value(np.asarray(g), self.clipvalue) for g in grads]
+            return [clip_by_value(_asarray(g), self.clipvalue) for g in grads]
         return grads
 
     def _apply_weight_decay(self, variables: Sequence[np.ndarray], learning_rate) -> None:
@@ -155,8 +162,9 @@ class Optimizer:
         if self.weight_decay is None:
             return
         for variable in variables:
-            dt = variable.dtype.type
-            weight_decay_update(variable, _f32(self.weight_decay, dt), dt(learning_rate))
+            dt = numpy_dtype(variable).type
+            weight_decay_update(variable, float(_f32(self.weight_decay, dt)),
+                                float(dt(learning_rate)))
 
     def _before_steps(self) -> None:
         """Hook run once per ``apply``, before the per-variable steps (Nadam's product)."""
@@ -203,13 +211,39 @@ class Optimizer:
         for i, slots in enumerate(self._slots):
             for name, arr in slots.items():
                 saved = state[f"{i}/{name}"]
-                if saved.shape != arr.shape:
+                if tuple(saved.shape) != tuple(arr.shape):
                     raise ValueError(f"optimizer slot {i}/{name} has shape {saved.shape}, "
-                                     f"expected {arr.shape}")
-                arr[...] = saved
+                                     f"expected {tuple(arr.shape)}")
+                arr[...] = saved if is_numpy(arr) else _like(saved, arr)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.get_config()} iterations={self.iterations}>"
+
+
+def _asarray(g):
+    """``g`` as an array of its own namespace (lists become NumPy arrays)."""
+    return namespace(g).asarray(g) if not isinstance(g, (list, tuple)) else np.asarray(g)
+
+
+def _like(values, array):
+    """``values`` (e.g. a NumPy array read from a file) in ``array``'s namespace, dtype and
+    device."""
+    import array_api_compat  # only needed for other array libraries
+
+    xp = namespace(array)
+    return xp.asarray(np.ascontiguousarray(values), dtype=array.dtype,
+                      device=array_api_compat.device(array))
+
+
+def as_variable_dtype(gradient, variable):
+    """``gradient`` in ``variable``'s namespace and dtype (Keras casts it first, too)."""
+    return namespace(variable).asarray(gradient, dtype=variable.dtype)
+
+
+def formula(fn, *arrays):
+    """The replaceable update ``fn`` for NumPy ``arrays``, else its plain formula (the fast
+    paths of :mod:`scratchnn.engine.perf` are NumPy-only)."""
+    return fn if is_numpy(*arrays) else getattr(fn, "plain", fn)
 
 
 def _optional_real(value, name: str) -> float | None:
@@ -221,7 +255,7 @@ def _f32(value: float, dt):
     return dt(np.float32(value))
 
 
-# -- clipping and weight decay: Keras's algebra, one NumPy operation per Keras operation -------
+# -- clipping and weight decay: Keras's algebra, one array operation per Keras operation -------
 
 
 def clip_by_norm(g: np.ndarray, clipnorm: float) -> np.ndarray:
@@ -233,13 +267,13 @@ def clip_by_norm(g: np.ndarray, clipnorm: float) -> np.ndarray:
     The two-sided ``where`` keeps ``sqrt`` away from 0 (Keras's NaN-gradient trick); a
     non-finite ``s`` passes through.  Returns a new array of ``g``'s shape and dtype.
     """
-    dt = g.dtype.type
-    l2sum = np.sum(np.square(g), keepdims=True)
+    xp = namespace(g)
+    c = float(numpy_dtype(g).type(clipnorm))
+    l2sum = xp.sum(xp.square(g), keepdims=True)
     pred = l2sum > 0
-    l2sum_safe = np.where(pred, l2sum, np.ones_like(l2sum))
-    l2norm = np.where(pred, np.sqrt(l2sum_safe), l2sum)
-    c = dt(clipnorm)
-    return (g * c) / np.maximum(l2norm, c)
+    l2sum_safe = xp.where(pred, l2sum, xp.ones_like(l2sum))
+    l2norm = xp.where(pred, xp.sqrt(l2sum_safe), l2sum)
+    return (g * c) / xp.maximum(l2norm, c)
 
 
 def clip_by_global_norm(grads: Sequence[np.ndarray], clipnorm: float) -> list[np.ndarray]:
@@ -251,10 +285,11 @@ def clip_by_global_norm(grads: Sequence[np.ndarray], clipnorm: float) -> list[np
     The :math:`(n - n)` term is 0 for finite :math:`n` and NaN otherwise (Keras's finite
     trick: an infinite or NaN norm makes every gradient NaN).  Returns new arrays.
     """
-    dt = grads[0].dtype.type
-    squared_norms = [np.sum(np.square(g)) for g in grads]
-    use_norm = np.sqrt(np.sum(np.stack(squared_norms)))
-    scale_for_finite = dt(clipnorm) * np.minimum(dt(1.0) / use_norm, dt(1.0 / clipnorm))
+    xp, dt = namespace(*grads), numpy_dtype(grads[0]).type
+    squared_norms = [xp.sum(xp.square(g)) for g in grads]
+    use_norm = xp.sqrt(xp.sum(xp.stack(squared_norms)))
+    scale_for_finite = float(dt(clipnorm)) * xp.minimum(1.0 / use_norm,
+                                                        float(dt(1.0 / clipnorm)))
     with np.errstate(invalid="ignore"):  # inf - inf = NaN is the point here
         scale = scale_for_finite + (use_norm - use_norm)
     return [g * scale for g in grads]
@@ -263,8 +298,8 @@ def clip_by_global_norm(grads: Sequence[np.ndarray], clipnorm: float) -> list[np
 def clip_by_value(g: np.ndarray, clipvalue: float) -> np.ndarray:
     r"""Element-wise :math:`\min(\max(g, -v), v)` with :math:`v` = ``clipvalue`` (a new
     array of ``g``'s shape and dtype)."""
-    dt = g.dtype.type
-    return np.clip(g, dt(-clipvalue), dt(clipvalue))
+    dt = numpy_dtype(g).type
+    return namespace(g).clip(g, float(dt(-clipvalue)), float(dt(clipvalue)))
 
 
 def weight_decay_update(var: np.ndarray, weight_decay, lr) -> None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from scratchnn.backend import namespace, numpy_dtype
 from scratchnn.optimizers.adam import _moment_config, _set_moment_hyperparameters
-from scratchnn.optimizers.base import LearningRate, Optimizer, _f32
+from scratchnn.optimizers.base import LearningRate, Optimizer, _f32, as_variable_dtype
 
 
 class Nadam(Optimizer):
@@ -38,7 +39,7 @@ class Nadam(Optimizer):
 
     def build(self, variables):
         super().build(variables)
-        self._u_product = variables[0].dtype.type(1.0) if variables else np.float64(1.0)
+        self._u_product = numpy_dtype(variables[0]).type(1.0) if variables else np.float64(1.0)
 
     def _before_steps(self):
         dt = type(self._u_product)
@@ -53,8 +54,8 @@ class Nadam(Optimizer):
             self.iterations += 1
 
     def update_step(self, gradient, variable, learning_rate, slots):
-        dt = variable.dtype.type
-        gradient = np.asarray(gradient, dtype=variable.dtype)
+        dt = numpy_dtype(variable).type
+        gradient = as_variable_dtype(gradient, variable)
         beta_1, decay = _f32(self.beta_1, dt), _f32(0.96, dt)
         beta_2 = _f32(self.beta_2, dt)
         u_t = beta_1 * (dt(1.0) - dt(0.5) * decay ** dt(self.iterations + 1))
@@ -62,8 +63,9 @@ class Nadam(Optimizer):
         u_product_t = dt(self._u_product)
         u_product_t_1 = u_product_t * u_t_1
         beta_2_power = beta_2 ** dt(self.iterations + 1)
-        nadam_update(gradient, slots["m"], slots["v"], variable, dt(learning_rate),
-                     dt(1) - beta_1, dt(1) - beta_2, dt(self.epsilon),
+        nadam_update(gradient, slots["m"], slots["v"], variable,
+                     *(float(s) for s in (dt(learning_rate), dt(1) - beta_1, dt(1) - beta_2,
+                                          dt(self.epsilon))),
                      (u_t, u_t_1, u_product_t, u_product_t_1, beta_2_power))
 
     def get_config(self):
@@ -74,10 +76,15 @@ def nadam_update(g: np.ndarray, m: np.ndarray, v: np.ndarray, var: np.ndarray, l
                  one_minus_beta_1, one_minus_beta_2, epsilon, schedule) -> None:
     r"""Nadam's element-wise step (see :class:`Nadam`); ``schedule`` is
     :math:`(\mu_t, \mu_{t+1}, \Pi_t, \Pi_t\mu_{t+1}, \beta_2^t)`.  Arrays: same shape;
-    ``m``, ``v``, ``var`` updated in place."""
+    ``m``, ``v``, ``var`` updated in place.  The schedule's entries are NumPy scalars of the
+    arrays' precision: the scalar-only terms :math:`1 - \mu_t`, :math:`1 - \Pi_t`, ... are
+    computed in that precision, then enter the array expressions as Python floats."""
+    xp = namespace(var)
     u_t, u_t_1, u_product_t, u_product_t_1, beta_2_power = schedule
+    one_minus_u_t, u_t_1 = float(1 - u_t), float(u_t_1)
+    den_m, den_g, den_v = (float(1 - s) for s in (u_product_t_1, u_product_t, beta_2_power))
     m[...] = m + (g - m) * one_minus_beta_1
-    v[...] = v + (np.square(g) - v) * one_minus_beta_2
-    m_hat = (u_t_1 * m) / (1 - u_product_t_1) + ((1 - u_t) * g) / (1 - u_product_t)
-    v_hat = v / (1 - beta_2_power)
-    var[...] = var - (m_hat * lr) / (np.sqrt(v_hat) + epsilon)
+    v[...] = v + (xp.square(g) - v) * one_minus_beta_2
+    m_hat = (u_t_1 * m) / den_m + (one_minus_u_t * g) / den_g
+    v_hat = v / den_v
+    var[...] = var - (m_hat * lr) / (xp.sqrt(v_hat) + epsilon)

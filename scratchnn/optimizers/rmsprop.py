@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from scratchnn.arguments import check_bool, check_real
-from scratchnn.optimizers.base import LearningRate, Optimizer
+from scratchnn.backend import namespace, numpy_dtype
+from scratchnn.optimizers.base import LearningRate, Optimizer, as_variable_dtype
 
 
 class RMSprop(Optimizer):
@@ -35,12 +36,13 @@ class RMSprop(Optimizer):
                            + (("average_gradient",) if self.centered else ()))
 
     def update_step(self, gradient, variable, learning_rate, slots):
-        dt = variable.dtype.type
-        gradient = np.asarray(gradient, dtype=variable.dtype)
+        dt = numpy_dtype(variable).type
+        gradient = as_variable_dtype(gradient, variable)
         # rho, 1 - rho, momentum, epsilon: Python floats in Keras, converted straight to dtype
         rmsprop_update(gradient, slots["velocity"], slots.get("average_gradient"),
-                       slots.get("momentum"), variable, dt(learning_rate), dt(self.rho),
-                       dt(1 - self.rho), dt(self.momentum), dt(self.epsilon))
+                       slots.get("momentum"), variable,
+                       *(float(dt(s)) for s in (learning_rate, self.rho, 1 - self.rho,
+                                                self.momentum, self.epsilon)))
 
     def get_config(self):
         return {**super().get_config(), "rho": self.rho, "momentum": self.momentum,
@@ -55,13 +57,14 @@ def rmsprop_update(g: np.ndarray, v: np.ndarray, avg: np.ndarray | None, p: np.n
     else :math:`d = v + \epsilon`; :math:`\Delta = (\eta g)/\sqrt d`; then with momentum slot
     ``p``: :math:`p \leftarrow \mu p + \Delta`, :math:`\theta \leftarrow \theta - p`, else
     :math:`\theta \leftarrow \theta - \Delta`.  Arrays: same shape, updated in place."""
-    v[...] = rho * v + one_minus_rho * np.square(g)
+    xp = namespace(var)
+    v[...] = rho * v + one_minus_rho * xp.square(g)
     if avg is not None:
         avg[...] = rho * avg + one_minus_rho * g
-        denominator = v - np.square(avg) + epsilon
+        denominator = v - xp.square(avg) + epsilon
     else:
         denominator = v + epsilon
-    increment = (lr * g) / np.sqrt(denominator)
+    increment = (lr * g) / xp.sqrt(denominator)
     if p is not None:
         p[...] = momentum * p + increment
         var[...] = var - p

@@ -6,7 +6,8 @@ import numpy as np
 
 from scratchnn import fastpath
 from scratchnn.arguments import check_bool, check_real
-from scratchnn.optimizers.base import LearningRate, Optimizer
+from scratchnn.backend import numpy_dtype
+from scratchnn.optimizers.base import LearningRate, Optimizer, as_variable_dtype, formula
 
 
 class SGD(Optimizer):
@@ -32,23 +33,24 @@ class SGD(Optimizer):
         self.slot_names = ("momentum",) if self.momentum != 0 else ()
 
     def update_step(self, gradient, variable, learning_rate, slots):
-        dt = variable.dtype.type
-        gradient = np.asarray(gradient, dtype=variable.dtype)  # Keras casts it first, too
-        lr = dt(learning_rate)
+        dt = numpy_dtype(variable).type
+        gradient = as_variable_dtype(gradient, variable)  # Keras casts it first, too
+        lr = float(dt(learning_rate))
         if self.momentum == 0:
-            sgd_update(gradient, variable, lr)
+            formula(sgd_update, variable)(gradient, variable, lr)
             return
-        mu = dt(np.float32(self.momentum))  # Keras: ops.cast(momentum) goes through float32
+        mu = float(dt(np.float32(self.momentum)))  # Keras: ops.cast goes through float32
         update = nesterov_update if self.nesterov else momentum_update
-        update(gradient, slots["momentum"], variable, lr, mu)
+        formula(update, variable)(gradient, slots["momentum"], variable, lr, mu)
 
     def get_config(self):
         return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
 
 
-# The update rules: Keras's op order, one NumPy operation per Keras operation.  Arrays (all of
-# one shape) are updated in place; scalars are already cast to their dtype.  Each is
-# replaceable by a faster drop-in with bitwise the same results (scratchnn.fastpath).
+# The update rules: Keras's op order, one array operation per Keras operation, on any array-API
+# namespace.  Arrays (all of one shape) are updated in place; scalars are Python floats already
+# rounded to the arrays' dtype.  Each is replaceable by a faster NumPy drop-in with bitwise the
+# same results (scratchnn.fastpath).
 
 
 @fastpath.replaceable("sgd_update")
