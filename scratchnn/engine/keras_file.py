@@ -169,12 +169,12 @@ def _read_optimizer_state(reader: _Reader, model) -> dict[str, np.ndarray] | Non
     groups = _groups(optimizer)
     slots = [(name, i) for group in groups for i in range(len(trainable)) for name in group]
     extra = 1 if optimizer.name == "nadam" else 0
-    held = reader.count("optimizer/vars")
-    if held <= head:
+    held, expected = reader.count("optimizer/vars"), head + len(slots) + extra
+    if held < expected and held <= head:  # the optimizer was never built: no state
         return None
-    if held != head + len(slots) + extra:
+    if held != expected:
         reader.fail(f"{WEIGHTS_MEMBER}: optimizer/vars holds {held} variables, a "
-                    f"{type(optimizer).__name__} for these weights has {head + len(slots) + extra}")
+                    f"{type(optimizer).__name__} for these weights has {expected}")
     iterations = reader.array("optimizer/vars/0", (), "iu")
     if int(iterations) < 0:
         reader.fail(f"{WEIGHTS_MEMBER}: optimizer iterations = {int(iterations)} < 0")
