@@ -12,7 +12,7 @@ A ``.keras`` file is a zip archive of three members (Keras's ``saving_lib``):
   variables of an owner are the datasets ``<path>/vars/0``, ``1``, ... in the owner's
   order (Dense: kernel, bias; BatchNormalization: gamma, beta, moving_mean,
   moving_variance).  The optimizer's variables are ``optimizer/vars/<i>``: the step counter
-  ``iterations`` (int64), the ``learning_rate`` (float32; absent under a schedule), then the
+  ``iterations`` (int64), the ``learning_rate`` (absent under a schedule), then the
   slots, group by group, variable by variable (:data:`SLOT_GROUPS`: Adam's are
   ``m_0, v_0, m_1, v_1, ...``, then with amsgrad ``v_hat_0, v_hat_1, ...``), and Nadam's
   running product :math:`\\Pi_t` last.
@@ -277,7 +277,7 @@ def _write_optimizer(h5: h5py.File, model) -> None:
     state = optimizer.get_state()
     values = [np.array(int(state["iterations"]), dtype=np.int64)]
     if optimizer.schedule is None:
-        values.append(np.array(optimizer.learning_rate, dtype=np.float32))
+        values.append(np.array(optimizer.learning_rate, dtype=model.dtype))
     for names in _groups(optimizer):
         pieces = {name: _slot_pieces(model, state, name) for name in names}
         for i in range(len(model.trainable_weights)):
