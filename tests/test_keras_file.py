@@ -285,3 +285,38 @@ def test_a_wrong_optimizer_state_is_named(tmp_path):
     with pytest.raises(ModelFileError, match="optimizer/vars holds 3 variables, a SGD for "
                                              "these weights has 6"):
         snn.models.load_model(_bad(tmp_path, arrays=arrays, compile_config=compile_config))
+
+
+def test_an_npz_saved_under_an_h5_name_still_round_trips(tmp_path):
+    model = _every_layer_model("float64", "adam")
+    model.build()
+    model.save(tmp_path / "old.h5")
+    assert zipfile.is_zipfile(tmp_path / "old.h5")  # the native npz, as before
+    loaded = snn.models.load_model(tmp_path / "old.h5")
+    for a, b in zip(loaded.get_weights(), model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_a_hand_written_legacy_h5_loads(tmp_path):
+    path = tmp_path / "legacy.h5"
+    with h5py.File(path, "w") as h5:
+        h5.attrs["model_config"] = json.dumps(_hand_config(HAND_LAYERS))
+        h5.attrs["training_config"] = json.dumps({"loss": "mse", "metrics": ["accuracy"],
+                                                  "optimizer_config": {"class_name": "SGD",
+                                                                       "config": {}}})
+        for layer, (w, b) in (("hidden", (W0, B0)), ("out", (W1, B1))):
+            group = h5.create_group(f"model_weights/{layer}")
+            group.attrs["weight_names"] = [f"hand/{layer}/kernel", f"hand/{layer}/bias"]
+            group[f"hand/{layer}/kernel"], group[f"hand/{layer}/bias"] = w, b
+    model = snn.models.load_model(path)
+    x = RNG.normal(size=(4, 3))
+    np.testing.assert_allclose(model.predict(x), _hand_predictions(x), rtol=1e-13)
+    assert model.optimizer.name == "sgd" and model.metrics_names == ["loss", "accuracy"]
+    with h5py.File(path, "a") as h5:
+        h5.attrs["training_config"] = json.dumps({"loss": "mse", "metrics": ["auc"]})
+    with pytest.raises(ModelFileError, match="legacy.h5: training_config: Unknown metric"):
+        snn.models.load_model(path)
+    with h5py.File(path, "a") as h5:
+        del h5["model_weights/out/hand/out/bias"]
+    with pytest.raises(ModelFileError, match="model_weights/out/hand/out/bias: missing"):
+        snn.models.load_model(path)

@@ -43,8 +43,8 @@ from scratchnn.atomic import atomic_write
 from scratchnn.engine import keras_config
 from scratchnn.engine.model_file import ModelFileError
 
-__all__ = ["KERAS_VERSION", "SLOT_GROUPS", "load_keras", "load_keras_weights", "save_keras",
-           "save_keras_weights"]
+__all__ = ["KERAS_VERSION", "SLOT_GROUPS", "is_hdf5", "load_keras", "load_keras_weights",
+           "load_legacy_h5", "save_keras", "save_keras_weights"]
 
 #: The Keras version written to ``metadata.json`` (the schema these files follow).
 KERAS_VERSION = "3.15.1"
@@ -236,6 +236,73 @@ def load_keras_weights(model, filepath: str | os.PathLike) -> None:
         reader.close()
 
 
+# -- legacy full-model .h5 (Keras's legacy_h5_format) -------------------------------------------
+def _legacy_json(path: str, h5: h5py.File, key: str):
+    value = h5.attrs.get(key)
+    if value is None:
+        return None
+    try:
+        return json.loads(value.decode() if isinstance(value, bytes) else value)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelFileError(f"{path}: attribute {key} is not valid JSON: {exc}") from exc
+
+
+def _legacy_weights(path: str, h5: h5py.File, model) -> list[np.ndarray]:
+    """``model_weights/<entry name>``: each top-level entry's weights (a nested model's
+    leaves together), listed by the group's ``weight_names`` attribute."""
+    weights = []
+    for entry in model.layers:
+        own = [w for leaf in (entry.leaf_layers() if hasattr(entry, "leaf_layers") else [entry])
+               for w in leaf.weights]
+        group = h5.get(f"model_weights/{entry.name}")
+        names = [] if group is None else list(group.attrs.get("weight_names", []))
+        if len(names) != len(own):
+            raise ModelFileError(f"{path}: model_weights/{entry.name} lists {len(names)} "
+                                 f"weights, layer {entry.name!r} has {len(own)}")
+        for name, w in zip(names, own):
+            name = name.decode() if isinstance(name, bytes) else str(name)
+            item = group.get(name)
+            if not isinstance(item, h5py.Dataset) or item.shape != w.shape \
+                    or item.dtype.kind != "f":
+                found = "missing" if not isinstance(item, h5py.Dataset) else item.shape
+                raise ModelFileError(f"{path}: model_weights/{entry.name}/{name}: {found}, "
+                                     f"expected {w.shape}")
+            weights.append(item[()])
+    return weights
+
+
+def load_legacy_h5(filepath: str | os.PathLike, build: Callable[[dict], object],
+                   compile: bool = True):
+    """The model in a legacy full-model Keras ``.h5`` file (``model.save("m.h5")``): the
+    ``model_config`` and ``training_config`` attributes (the same schema as ``config.json``)
+    and ``model_weights``; the optimizer's weights in such a file are not read (a fresh
+    optimizer)."""
+    path = os.fspath(filepath)
+    with h5py.File(path, "r") as h5:
+        try:
+            config = keras_config.model_from_keras(_legacy_json(path, h5, "model_config"))
+            training = _legacy_json(path, h5, "training_config") or {}
+            if not isinstance(training, dict):
+                raise keras_config.KerasConfigError(f"training_config: {training!r:.80}")
+            training = dict(training)
+            if "optimizer_config" in training:
+                training["optimizer"] = training.pop("optimizer_config")
+            compile_config = keras_config.compile_from_keras(training)
+        except keras_config.KerasConfigError as exc:
+            raise ModelFileError(f"{path}: {exc}") from exc
+        try:
+            model = build(config)
+        except (TypeError, ValueError) as exc:
+            raise ModelFileError(f"{path}: invalid model: {exc}") from exc
+        model.set_weights(_legacy_weights(path, h5, model))
+    if compile and compile_config is not None:
+        try:
+            model.compile_from_config(compile_config)
+        except (TypeError, ValueError) as exc:
+            raise ModelFileError(f"{path}: training_config: {exc}") from exc
+    return model
+
+
 # -- writing -------------------------------------------------------------------------------------
 def _write_weights(h5: h5py.File, model) -> None:
     for path, layer in layer_paths(model):
@@ -325,3 +392,8 @@ def save_keras_weights(model, filepath: str | os.PathLike) -> None:
     model.require_built()
     data = _weights_bytes(model, with_optimizer=True)
     atomic_write(filepath, lambda f: f.write(data))
+
+
+def is_hdf5(filepath: str | os.PathLike) -> bool:
+    """True when ``filepath`` is an existing HDF5 file (its signature; nothing else read)."""
+    return os.path.isfile(filepath) and h5py.is_hdf5(filepath)

@@ -74,8 +74,9 @@ def _write_npz(filepath, arrays: dict[str, np.ndarray]) -> None:
 
 
 def file_format(filepath: str | os.PathLike) -> str:
-    """``"keras"`` (``*.keras``), ``"keras_weights"`` (``*.weights.h5``) or ``"npz"``
-    (any other name: the native format), from the file's name, case-insensitively."""
+    """``"keras"`` (``*.keras``), ``"keras_weights"`` (``*.weights.h5``), ``"h5"`` (other
+    ``*.h5`` / ``*.hdf5``: read as a legacy Keras file when it is HDF5, written as ``.npz``)
+    or ``"npz"`` (any other name: the native format), from the name, case-insensitively."""
     if not isinstance(filepath, (str, os.PathLike)):
         raise TypeError(f"filepath must be a str or os.PathLike, got {type(filepath).__name__}")
     name = os.fspath(filepath)
@@ -86,6 +87,8 @@ def file_format(filepath: str | os.PathLike) -> str:
         return "keras"
     if name.endswith(".weights.h5"):
         return "keras_weights"
+    if name.endswith((".h5", ".hdf5")):
+        return "h5"
     return "npz"
 
 
@@ -170,12 +173,16 @@ def load_model(filepath: str | os.PathLike, compile: bool = True):
     Raises ``FileNotFoundError`` when there is no file at ``filepath`` and
     :class:`ModelFileError` (naming the file and the problem) for anything wrong inside it;
     nothing is allocated for the weights until the whole file has been checked.  A ``.keras``
-    name reads a Keras 3 archive (:func:`scratchnn.engine.keras_file.load_keras`).
+    name reads a Keras 3 archive (:func:`scratchnn.engine.keras_file.load_keras`), an HDF5 file
+    named ``.h5``/``.hdf5`` a legacy Keras file
+    (:func:`scratchnn.engine.keras_file.load_legacy_h5`).
     """
     if not isinstance(compile, bool):
         raise TypeError(f"compile must be True or False, got {compile!r}")
     if file_format(filepath) == "keras":
         return keras_file.load_keras(filepath, build_zeroed, compile)
+    if file_format(filepath) == "h5" and keras_file.is_hdf5(filepath):
+        return keras_file.load_legacy_h5(filepath, build_zeroed, compile)
     with ModelFile(filepath) as file:
         if file.description["kind"] != "model":
             file.fail("holds only weights (written by save_weights): build the model and call "
@@ -218,7 +225,7 @@ def load_weights(model, filepath: str | os.PathLike) -> None:
     written, so on error the model is unchanged.  A ``.weights.h5`` or ``.keras`` name reads
     Keras's files (:func:`scratchnn.engine.keras_file.load_keras_weights`).
     """
-    if file_format(filepath) != "npz":
+    if file_format(filepath) in ("keras", "keras_weights"):
         keras_file.load_keras_weights(model, filepath)
         return
     own = model.weights
