@@ -188,8 +188,10 @@ def _input_shape(shape: Any, where: str) -> list[int]:
 
 
 def _sequential(config: dict, where: str, dtype: str | None) -> dict:
-    """scratchnn's Sequential config of a Keras Sequential ``config``."""
-    own = policy_dtype(config.get("dtype"), f"{where}.dtype") or dtype
+    """scratchnn's Sequential config of a Keras Sequential ``config``; ``dtype`` is the
+    layers' (a Keras Sequential's own policy is that of its creation, not its layers')."""
+    own = dtype or policy_dtype(config.get("dtype"), f"{where}.dtype")
+    policy_dtype(config.get("dtype"), f"{where}.dtype")
     layers = config.get("layers")
     if not isinstance(layers, list) or not layers:
         _fail(f"{where}.layers", "expected a non-empty list of layers")
@@ -209,13 +211,27 @@ def _sequential(config: dict, where: str, dtype: str | None) -> dict:
             "layers": entries}
 
 
+def _first_layer_dtype(config: dict, where: str) -> str | None:
+    """The dtype of the first layer (nested models searched) that names one."""
+    for i, spec in enumerate(config.get("layers") or []):
+        if not isinstance(spec, dict) or not isinstance(spec.get("config"), dict):
+            continue
+        inner = spec["config"]
+        found = (_first_layer_dtype(inner, f"{where}.layers[{i}].config")
+                 if spec.get("class_name") == "Sequential"
+                 else policy_dtype(inner.get("dtype"), f"{where}.layers[{i}].config.dtype"))
+        if found is not None:
+            return found
+    return None
+
+
 def model_from_keras(description: Any) -> dict:
     """scratchnn's ``Sequential.from_config`` dict of a Keras ``config.json`` document."""
     class_name, config = _obj(description, "config")
     if class_name != "Sequential":
         _fail("config.class_name", f"unsupported model class {class_name!r} (only "
               f"Sequential models are supported)")
-    model = _sequential(config, "config.config", None)
+    model = _sequential(config, "config.config", _first_layer_dtype(config, "config.config"))
     if model["dtype"] is None:
         model["dtype"] = "float32"
     if model["input_shape"] is None:
