@@ -12,6 +12,10 @@ half-written.  A new file gets the umask's permissions (0644 under the usual uma
 file it points to (the link stays a link); temporary files left by a killed process are
 removed by the next save to the same path.
 
+The file's name picks the format: ``.keras`` is a Keras 3 archive and ``.weights.h5`` Keras's
+weights file (:mod:`scratchnn.engine.keras_file`, read and written with h5py, never
+TensorFlow); every other name is the native ``.npz`` format described here.
+
 Reads validate the whole description and every array's shape and dtype before allocating
 anything (:mod:`scratchnn.engine.model_file`); every damaged or crafted file raises
 :class:`ModelFileError` naming the file and the problem.
@@ -30,6 +34,7 @@ import os
 import numpy as np
 
 from scratchnn.atomic import atomic_write
+from scratchnn.engine import keras_file
 from scratchnn.engine.model_file import (
     FORMAT,
     VERSION,
@@ -41,8 +46,8 @@ from scratchnn.engine.model_file import (
 )
 from scratchnn.initializers import Zeros
 
-__all__ = ["FORMAT", "VERSION", "ModelFileError", "load_model", "load_weights",
-           "register_model_class", "save_model", "save_weights"]
+__all__ = ["FORMAT", "VERSION", "ModelFileError", "build_zeroed", "file_format", "load_model",
+           "load_weights", "register_model_class", "save_model", "save_weights"]
 
 _model_class: type | None = None  # what load_model builds (set by scratchnn.engine.model)
 
@@ -68,12 +73,35 @@ def _write_npz(filepath, arrays: dict[str, np.ndarray]) -> None:
     atomic_write(filepath, lambda f: np.savez(f, **arrays))
 
 
+def file_format(filepath: str | os.PathLike) -> str:
+    """``"keras"`` (``*.keras``), ``"keras_weights"`` (``*.weights.h5``), ``"h5"`` (other
+    ``*.h5`` / ``*.hdf5``: read as a legacy Keras file when it is HDF5, written as ``.npz``)
+    or ``"npz"`` (any other name: the native format), from the name, case-insensitively."""
+    if not isinstance(filepath, (str, os.PathLike)):
+        raise TypeError(f"filepath must be a str or os.PathLike, got {type(filepath).__name__}")
+    name = os.fspath(filepath)
+    if isinstance(name, bytes):
+        name = os.fsdecode(name)
+    name = name.lower()
+    if name.endswith(".keras"):
+        return "keras"
+    if name.endswith(".weights.h5"):
+        return "keras_weights"
+    if name.endswith((".h5", ".hdf5")):
+        return "h5"
+    return "npz"
+
+
 def save_model(model, filepath: str | os.PathLike) -> None:
     """Write ``model`` (architecture, weights, compile settings, optimizer state) atomically.
 
     ``model.metadata`` must be a JSON-serializable dict.  See the module docstring for
-    permissions, symlinks and temporary files.
+    permissions, symlinks and temporary files.  A ``.keras`` name writes a Keras 3 archive
+    (:func:`scratchnn.engine.keras_file.save_keras`; ``metadata`` is not kept there).
     """
+    if file_format(filepath) == "keras":
+        keras_file.save_keras(model, filepath)
+        return
     model.require_built()
     if not isinstance(model.metadata, dict):
         raise TypeError(f"model.metadata must be a dict, got {type(model.metadata).__name__}")
@@ -109,27 +137,33 @@ def _read_optimizer_state(file: ModelFile, spec: ModelSpec) -> dict[str, np.ndar
 
 
 def _build(spec: ModelSpec, path) -> object:
-    """The model ``spec`` describes, built with zero weights (the file's are set next).
+    """The model ``spec`` describes, built with zero weights (the file's are set next)."""
+    try:
+        model = build_zeroed(spec.model_config(), spec.input_shape)
+    except (TypeError, ValueError) as exc:  # the checks should have caught it already
+        raise ModelFileError(f"{path}: invalid model description: {exc}") from exc
+    model.metadata = dict(spec.metadata)
+    return model
+
+
+def build_zeroed(config: dict, input_shape=None) -> object:
+    """``from_config(config)``, built with zero weights (the file's are set next).
 
     The layers' initializers are only swapped for zeros during ``build``: loading neither
     spends time on random numbers it would overwrite nor advances the global generator.
     """
     if _model_class is None:
         raise RuntimeError("no model class registered: import scratchnn first")
-    try:
-        model = _model_class.from_config(spec.model_config())
-    except (TypeError, ValueError) as exc:  # the checks should have caught it already
-        raise ModelFileError(f"{path}: invalid model description: {exc}") from exc
+    model = _model_class.from_config(config)
     saved = [(layer, key, value) for layer in model.leaf_layers()
              for key, value in vars(layer).items() if key.endswith("_initializer")]
     for layer, key, _ in saved:
         setattr(layer, key, Zeros())
     try:
-        model.build(spec.input_shape)
+        model.build(input_shape)
     finally:
         for layer, key, value in saved:
             setattr(layer, key, value)
-    model.metadata = dict(spec.metadata)
     return model
 
 
@@ -138,10 +172,17 @@ def load_model(filepath: str | os.PathLike, compile: bool = True):
 
     Raises ``FileNotFoundError`` when there is no file at ``filepath`` and
     :class:`ModelFileError` (naming the file and the problem) for anything wrong inside it;
-    nothing is allocated for the weights until the whole file has been checked.
+    nothing is allocated for the weights until the whole file has been checked.  A ``.keras``
+    name reads a Keras 3 archive (:func:`scratchnn.engine.keras_file.load_keras`), an HDF5 file
+    named ``.h5``/``.hdf5`` a legacy Keras file
+    (:func:`scratchnn.engine.keras_file.load_legacy_h5`).
     """
     if not isinstance(compile, bool):
         raise TypeError(f"compile must be True or False, got {compile!r}")
+    if file_format(filepath) == "keras":
+        return keras_file.load_keras(filepath, build_zeroed, compile)
+    if file_format(filepath) == "h5" and keras_file.is_hdf5(filepath):
+        return keras_file.load_legacy_h5(filepath, build_zeroed, compile)
     with ModelFile(filepath) as file:
         if file.description["kind"] != "model":
             file.fail("holds only weights (written by save_weights): build the model and call "
@@ -162,7 +203,11 @@ def load_model(filepath: str | os.PathLike, compile: bool = True):
 
 
 def save_weights(model, filepath: str | os.PathLike) -> None:
-    """Write only the weights (atomic ``.npz``, same rules as :func:`save_model`)."""
+    """Write only the weights (atomic ``.npz``, same rules as :func:`save_model`; a
+    ``.weights.h5`` name writes Keras's weights file)."""
+    if file_format(filepath) == "keras_weights":
+        keras_file.save_keras_weights(model, filepath)
+        return
     weights = model.get_weights()
     description = {"format": FORMAT, "version": VERSION, "kind": "weights",
                    "dtype": model.dtype.name}
@@ -177,8 +222,12 @@ def load_weights(model, filepath: str | os.PathLike) -> None:
 
     The stored arrays must match the model's weights in number and shape and be real floats
     (float16/32/64, cast to the model's dtype).  Everything is checked before any weight is
-    written, so on error the model is unchanged.
+    written, so on error the model is unchanged.  A ``.weights.h5`` or ``.keras`` name reads
+    Keras's files (:func:`scratchnn.engine.keras_file.load_keras_weights`).
     """
+    if file_format(filepath) in ("keras", "keras_weights"):
+        keras_file.load_keras_weights(model, filepath)
+        return
     own = model.weights
     with ModelFile(filepath) as file:
         if file.description["kind"] == "weights":
