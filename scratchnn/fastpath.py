@@ -80,14 +80,18 @@ def replaceable(name: str) -> Callable[[F], F]:
 
 
 def _numpy_only(args: tuple, kwargs: dict) -> bool:
-    """True unless some argument is an array of a library other than NumPy."""
-    return not any(map(foreign_array, (*args, *kwargs.values())))
+    """True unless some argument is an array of a library other than NumPy (checked on every
+    call of a replaceable formula, so the common case -- NumPy arrays -- is tested first)."""
+    for value in args:
+        if type(value) is not np.ndarray and foreign_array(value):
+            return False
+    return not kwargs or not any(map(foreign_array, kwargs.values()))
 
 
 def foreign_array(value) -> bool:
     """Whether ``value`` is an array of a library other than NumPy (a torch tensor, a CuPy or
     array-api-strict array); False for NumPy arrays, Python numbers, lists, layer objects."""
-    if is_numpy(value) or value is None or isinstance(value, (str, bool, list, tuple)):
+    if type(value) is np.ndarray or not hasattr(value, "shape") or is_numpy(value):
         return False
     import array_api_compat  # imported once; cheap afterwards
 
