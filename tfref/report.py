@@ -184,7 +184,7 @@ def run_report(hidden=(128,), activation: str = "relu", optimizer: str = "adam",
     y = _one_hot(labels, dtype)
     _compare_first_batch(report, model, keras_model, x[:batch_size], y[:batch_size])
     if not dropout:
-        _compare_training(report, model, keras_model, (x, y),
+        _compare_user_training(report, model, keras_model, (x, y),
                           (x_eval, _one_hot(labels_eval, dtype)))
         _compare_moving_statistics(report, model, keras_model)
     return report
@@ -277,29 +277,6 @@ def _compare_first_batch(report: Report, model, keras_model, xb, yb) -> None:
     for name, g_o, g_k in zip(weight_names, grads_o, grads_k):
         report.add(f"gradient {name}", "single", compare(g_o, g_k))
     report.add("gradient input", "single", compare(dx_o, dx_k))
-
-
-def _compare_training(report: Report, model, keras_model, train, evaluation) -> None:
-    """Training in lockstep (parameters after every step, epoch loss and accuracy), then
-    ``evaluate`` on the evaluation set."""
-    from .backend import keras_floatx
-    from .training import fit_like
-
-    cfg = report.config
-    (x, y), (x_eval, y_eval) = train, evaluation
-    result = fit_like(model, keras_model, x, y, epochs=1, batch_size=cfg["batch_size"],
-                      seed=cfg["seed"])
-    report.add(f"weights after each of {cfg['steps']} {cfg['optimizer']} steps (worst)",
-               "training", result.worst_step)
-    report.add("weights after training", "training", result.final)
-    for key in ("loss", "accuracy"):
-        report.add(f"epoch {key} (fit history)", "trained",
-                   compare(result.ours[key][-1], result.keras[key][-1]))
-    ev_o = model.evaluate(x_eval, y_eval, batch_size=cfg["batch_size"], verbose=0)
-    with keras_floatx(cfg["dtype"]):
-        ev_k = keras_model.evaluate(x_eval, y_eval, batch_size=cfg["batch_size"], verbose=0)
-    report.add("evaluate loss", "trained", compare(ev_o[0], ev_k[0]))
-    report.add("evaluate accuracy", "trained", compare(ev_o[1], ev_k[1]))
 
 
 # -- the report on a user's own Keras model -------------------------------------------------------
@@ -428,7 +405,8 @@ def _fixed_mask_clone(keras_model, masks: dict):
 
 def _compare_user_training(report: Report, model, keras_model, train, evaluation) -> None:
     """Lockstep ``fit`` (parameters after every step, every history entry), then
-    ``evaluate``, for whatever metrics the models were compiled with."""
+    ``evaluate``, for whatever metrics the models were compiled with (the tutorial report's
+    models: loss and accuracy)."""
     from .backend import keras_floatx
     from .training import fit_like
 
