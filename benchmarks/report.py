@@ -1,5 +1,9 @@
 """Run the benchmark suite and write the report: ``python -m benchmarks.report [--quick]``.
 
+``--device gpu`` runs the ``gpu`` sweep instead (scratchnn on CuPy and torch CUDA, TF and
+PyTorch on CUDA; the GPU's GEMM peak; the tables of :mod:`benchmarks.gpu`), and exits 1 with a
+message naming what is missing when no CUDA device is visible.
+
 Steps, all in one run so that every figure comes from the same machine state:
 
 1. the float32 GEMM peak (:mod:`benchmarks.peak`);
