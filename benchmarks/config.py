@@ -1,11 +1,17 @@
 """What the benchmark suite measures: the operations, the sweeps and their sizes.
 
-Three sweep sizes:
+Four sweeps:
 
 * ``micro`` — a few tiny cases on random data, for the smoke test (seconds);
 * ``quick`` — the headline comparisons plus one-axis-at-a-time sweeps (a few minutes);
 * ``full``  — the same with the operations crossed with the whole batch x width grid and more
-  rounds per timing.
+  rounds per timing;
+* ``gpu``   -- ``python -m benchmarks.report --device gpu``: train steps over batch sizes up to
+  65,536 and widths up to 8,192, and the tutorial network's epoch, for scratchnn on CuPy and
+  on torch CUDA, TensorFlow on CUDA and PyTorch CUDA eager (:data:`GPU_SWEEP_FRAMEWORKS`).
+
+On the CPU sweeps scratchnn also runs on the torch backend (``scratchnn-torch``, when torch is
+installed), beside NumPy, so that the cost of the portable array-API path is visible.
 
 The network is always ``784 -> hidden widths (ReLU) -> 10 (softmax)``, trained with Adam
 (Keras defaults, epsilon 1e-7) on sparse categorical cross-entropy with an accuracy metric, in
@@ -32,11 +38,16 @@ DEPTHS = (1, 2, 3, 4)
 TUTORIAL_WIDTH = 512
 TARGET_BATCHES = (32, 128, 1024)
 
-FRAMEWORKS = ("scratchnn", "tf", "torch")
+FRAMEWORKS = ("scratchnn", "scratchnn-torch", "tf", "torch")
 #: scratchnn with fast paths off: the plain formulas of the math modules.
 PLAIN = "scratchnn-plain"
 #: Accelerator variants, run only when the framework sees a CUDA device.
 GPU_FRAMEWORKS = ("tf-gpu", "torch-gpu")
+#: The GPU sweep's frameworks: scratchnn on CuPy and on torch CUDA, TF and PyTorch on CUDA.
+GPU_SWEEP_FRAMEWORKS = ("scratchnn-cupy", "scratchnn-torch-gpu", "tf-gpu", "torch-gpu")
+#: The GPU sweep's axes: small sizes (kernel-launch bound) up to large ones (compute bound).
+GPU_BATCHES = (32, 1024, 8192, 65536)
+GPU_WIDTHS = (512, 2048, 8192)
 
 INPUT_DIM = 784
 CLASSES = 10
@@ -82,7 +93,7 @@ def _one_axis_cases() -> list[Case]:
 
 
 def sweep(name: str) -> Sweep:
-    """The named sweep: 'micro', 'quick' or 'full'."""
+    """The named sweep: 'micro', 'quick', 'full' or 'gpu'."""
     w = (TUTORIAL_WIDTH,)
     if name == "micro":
         cases = [Case(op, 32, (16,)) for op in OPS]
@@ -100,7 +111,17 @@ def sweep(name: str) -> Sweep:
                   for d in DEPTHS]
         return Sweep("full", cases, epoch_batches=TARGET_BATCHES, epoch_rounds=3, max_time=1.0,
                      rss_batches=TARGET_BATCHES)
-    raise ValueError(f"unknown sweep {name!r}; choose micro, quick or full")
+    if name == "gpu":
+        return gpu_sweep()
+    raise ValueError(f"unknown sweep {name!r}; choose micro, quick, full or gpu")
+
+
+def gpu_sweep() -> Sweep:
+    """Train steps over :data:`GPU_BATCHES` x :data:`GPU_WIDTHS` (one hidden layer), and the
+    tutorial network's epoch at batch 128 and 1024, for :data:`GPU_SWEEP_FRAMEWORKS`."""
+    cases = [Case("train_step", b, (u,)) for b in GPU_BATCHES for u in GPU_WIDTHS]
+    return Sweep("gpu", cases, epoch_batches=(128, 1024), epoch_rounds=3, max_time=1.0,
+                 rss_batches=(), frameworks=GPU_SWEEP_FRAMEWORKS)
 
 
 def plain_sweep(full: Sweep) -> Sweep:

@@ -8,6 +8,9 @@ from types import ModuleType
 #: framework name -> (implementation module, device)
 REGISTRY: dict[str, tuple[str, str]] = {
     "scratchnn": ("impl_scratchnn", "cpu"),
+    "scratchnn-torch": ("impl_scratchnn", "torch:cpu"),
+    "scratchnn-torch-gpu": ("impl_scratchnn", "torch:cuda"),
+    "scratchnn-cupy": ("impl_scratchnn", "cupy:0"),
     "tf": ("impl_tf", "cpu"),
     "torch": ("impl_torch", "cpu"),
     "tf-gpu": ("impl_tf", "cuda"),
@@ -15,9 +18,11 @@ REGISTRY: dict[str, tuple[str, str]] = {
 }
 
 #: Display names in tables and plots.
-LABELS = {"scratchnn": "scratchnn", "tf": "Keras fit / TF graph ops", "tf-function":
+LABELS = {"scratchnn": "scratchnn", "scratchnn-torch": "scratchnn on torch CPU",
+          "scratchnn-torch-gpu": "scratchnn on torch CUDA", "scratchnn-cupy": "scratchnn on CuPy",
+          "tf": "Keras fit / TF graph ops", "tf-function":
           "TF tf.function loop", "torch": "PyTorch eager", "tf-gpu": "TF (GPU)",
-          "torch-gpu": "PyTorch (GPU)"}
+          "torch-gpu": "PyTorch (GPU)", "tf-function-gpu": "TF tf.function loop (GPU)"}
 
 
 def impl(framework: str) -> tuple[ModuleType, str]:
@@ -34,7 +39,7 @@ def available(framework: str) -> bool:
     module, device = impl(framework)
     if framework == "scratchnn":
         return True
-    return module.available(device)
+    return module.available(device)  # scratchnn-*: its backend installed, the device there
 
 
 def probe(framework: str) -> bool:
@@ -52,6 +57,4 @@ def probe(framework: str) -> bool:
 def make(framework: str, op: str, batch: int, widths: tuple[int, ...], data):
     """A zero-argument callable doing one ``op`` in ``framework``."""
     module, device = impl(framework)
-    if framework == "scratchnn":
-        return module.make(op, batch, widths, data)
     return module.make(op, batch, widths, data, device=device)

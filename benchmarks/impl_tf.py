@@ -5,6 +5,9 @@ Two ways of training are timed: Keras's own ``model.fit`` (framework ``tf``), an
 training loop: gather, forward, loss, gradient, Adam and the accuracy metric in one graph).
 The single operations run as ``tf.function`` graphs too, so that Python overhead does not
 count against TensorFlow.
+
+On CUDA, TF32 tensor-core math (TensorFlow's default on Ampere and later) is turned off, so
+that every framework multiplies in true float32, as the GPU peak is measured.
 """
 
 from __future__ import annotations
@@ -70,6 +73,8 @@ def _train_step_fn(model):
 def make(op: str, batch: int, widths: tuple[int, ...], data: Data, device: str = "cpu"):
     import tensorflow as tf
 
+    if device == "cuda":
+        tf.config.experimental.enable_tensor_float_32_execution(False)
     with tf.device(_device(device)):
         return _make(op, batch, widths, data, device)
 

@@ -1,5 +1,9 @@
 """Run the benchmark suite and write the report: ``python -m benchmarks.report [--quick]``.
 
+``--device gpu`` runs the ``gpu`` sweep instead (scratchnn on CuPy and torch CUDA, TF and
+PyTorch on CUDA; the GPU's GEMM peak; the tables of :mod:`benchmarks.gpu`), and exits 1 with a
+message naming what is missing when no CUDA device is visible.
+
 Steps, all in one run so that every figure comes from the same machine state:
 
 1. the float32 GEMM peak (:mod:`benchmarks.peak`);
@@ -104,15 +108,10 @@ def run(sweep: config.Sweep, out_dir: Path, only: list[str] | None = None,
         rss: bool = True, verbose: bool = False) -> dict:
     """Run everything; return the merged pytest-benchmark JSON (also written to ``out_dir``)."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    names = list(only or sweep.frameworks)
-    if only is None:
-        names.insert(names.index("scratchnn") + 1 if "scratchnn" in names else 0, config.PLAIN)
-        names += config.GPU_FRAMEWORKS
-    names = [f for f in names if f.startswith("scratchnn") or frameworks.probe(f)]
+    names = _framework_names(sweep, only)
     busy0, own0 = _cpu_times()
     wall0 = time.perf_counter()
-    peak_before = peak.measure(n=3072 if sweep.name != "micro" else 512,
-                               repeats=5 if sweep.name != "micro" else 2)
+    peak_before = _peak(sweep)
     parts = []
     for fw in names:
         path = out_dir / f".{sweep.name}-{fw}.json"
@@ -129,8 +128,7 @@ def run(sweep: config.Sweep, out_dir: Path, only: list[str] | None = None,
             for batch in sweep.rss_batches:
                 print(f"[report] {fw}: peak RSS of an epoch at batch {batch} ...", flush=True)
                 rss_rows.append(_run_rss(fw, batch, sweep))
-    peak_after = peak.measure(n=3072 if sweep.name != "micro" else 512,
-                              repeats=5 if sweep.name != "micro" else 2)
+    peak_after = _peak(sweep)
     wall = time.perf_counter() - wall0
     busy1, own1 = _cpu_times()
     merged = _merge(parts)
@@ -143,9 +141,7 @@ def run(sweep: config.Sweep, out_dir: Path, only: list[str] | None = None,
     others = max(0.0, (busy1 - busy0) - (own1 - own0))
     merged["scratchnn_report"] = {
         "sweep": sweep.name,
-        "gemm_peak_gflops": max(peak_before["all_cores"], peak_after["all_cores"]),
-        "gemm_peak_one_core_gflops": max(peak_before["one_core"], peak_after["one_core"]),
-        "gemm_peak_runs": [peak_before, peak_after],
+        **_peak_info(peak_before, peak_after),
         "rss": rss_rows,
         "frameworks": names,
         "wall_s": round(wall, 1),
@@ -159,10 +155,12 @@ def run(sweep: config.Sweep, out_dir: Path, only: list[str] | None = None,
     }
     json_path = out_dir / f"{sweep.name}.json"
     json_path.write_text(json.dumps(merged, indent=2))
-    from . import tables
+    from . import gpu, tables
 
-    md = tables.markdown(merged)
+    md = gpu.markdown(merged) if sweep.name == "gpu" else tables.markdown(merged)
     (out_dir / f"{sweep.name}.md").write_text(md)
+    if sweep.name == "gpu":  # the plots show scratchnn's NumPy rows
+        return merged
     try:
         from . import plots
 
@@ -171,6 +169,37 @@ def run(sweep: config.Sweep, out_dir: Path, only: list[str] | None = None,
     except ImportError:  # matplotlib missing: tables only
         pass
     return merged
+
+
+def _framework_names(sweep: config.Sweep, only: list[str] | None) -> list[str]:
+    """The frameworks to time: ``only``, or the sweep's (on the CPU sweeps with scratchnn's
+    plain formulas and the GPU variants added), keeping those that can run here."""
+    names = list(only or sweep.frameworks)
+    if only is None and sweep.name != "gpu":
+        names.insert(names.index("scratchnn") + 1 if "scratchnn" in names else 0, config.PLAIN)
+        names += config.GPU_FRAMEWORKS
+    names = list(dict.fromkeys(names))
+    return [f for f in names if f in ("scratchnn", config.PLAIN) or frameworks.probe(f)]
+
+
+def _peak(sweep: config.Sweep) -> dict:
+    """The GEMM peak measurement for ``sweep``: the GPU's on the gpu sweep, else the CPU's."""
+    if sweep.name == "gpu":
+        return peak.gpu_gemm()
+    small = sweep.name == "micro"
+    return peak.measure(n=512 if small else 3072, repeats=2 if small else 5)
+
+
+def _peak_info(before: dict, after: dict) -> dict:
+    """The report's peak entries from the measurements before and after the timings."""
+    if "tflops" in before:  # GPU
+        best = max((before, after), key=lambda r: r["tflops"])
+        return {"gemm_peak_gflops": best["tflops"] * 1e3, "gpu_peak_tflops": best["tflops"],
+                "gpu_peak_n": best["n"], "gpu_peak_library": best["library"],
+                "gpu": best["device"], "gemm_peak_runs": [before, after]}
+    return {"gemm_peak_gflops": max(before["all_cores"], after["all_cores"]),
+            "gemm_peak_one_core_gflops": max(before["one_core"], after["one_core"]),
+            "gemm_peak_runs": [before, after]}
 
 
 def _cpu_name() -> str:
@@ -187,7 +216,8 @@ def _versions() -> dict[str, str]:
     import importlib.metadata as md
 
     out = {}
-    for dist in ("numpy", "scratchnn", "tensorflow-cpu", "tensorflow", "keras", "torch"):
+    for dist in ("numpy", "scratchnn", "tensorflow-cpu", "tensorflow", "keras", "torch",
+                 "array-api-compat", "cupy-cuda12x", "cupy-cuda11x", "jax"):
         try:
             out[dist] = md.version(dist)
         except md.PackageNotFoundError:
@@ -206,6 +236,9 @@ def main(argv: list[str] | None = None) -> int:
                       help="every operation over the whole batch x width grid (much longer)")
     size.add_argument("--micro", action="store_const", dest="sweep", const="micro",
                       help="tiny random-data run of scratchnn only (a smoke test)")
+    parser.add_argument("--device", choices=("cpu", "gpu"), default="cpu",
+                        help="gpu: the gpu sweep (scratchnn on CuPy and torch CUDA, TF and "
+                        "PyTorch on CUDA); needs a CUDA GPU")
     parser.add_argument("--frameworks", help="comma-separated subset, e.g. scratchnn,torch "
                         f"({config.PLAIN}: scratchnn's plain formulas, fast paths off)")
     parser.add_argument("--out", type=Path, default=HERE / "results",
@@ -213,7 +246,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-rss", action="store_true", help="skip the peak-memory runs")
     parser.add_argument("--verbose", action="store_true", help="show pytest's output")
     args = parser.parse_args(argv)
-    sweep = config.sweep(args.sweep or "quick")
+    if args.device == "gpu":
+        from . import gpu
+
+        problem = gpu.missing()
+        if problem:
+            print(problem, file=sys.stderr)
+            return 1
+    sweep = config.sweep("gpu" if args.device == "gpu" else args.sweep or "quick")
     only = args.frameworks.split(",") if args.frameworks else None
     if only:
         for fw in only:

@@ -5,6 +5,9 @@ machine interference only ever adds time, so the minimum is the least disturbed 
 Ratios are scratchnn's time divided by the other framework's: below 1 means scratchnn is
 faster.  When scratchnn was also timed with its fast kernels off (``scratchnn-plain``), the
 tables add that column and the ratio "plain / fast" (above 1: the fast kernels save time).
+When scratchnn also ran on the torch backend on the CPU (``scratchnn-torch``), the tables add
+its time and the ratio "torch / NumPy": the cost of running the portable array-API code on
+torch tensors instead of NumPy's fast paths.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ RATIO_TARGETS = [(32, "tf", 0.5), (32, "torch", 1.0), (128, "tf", 0.5), (128, "t
                  (1024, "tf", 0.5), (1024, "torch", 1.0)]
 PEAK_TARGET = 0.75  # fraction of the GEMM peak at batch >= 1024
 OP_ORDER = {op: i for i, op in enumerate((*config.OPS, "epoch"))}
+#: scratchnn on the torch CPU backend (the cost-of-portability column).
+PORTABLE = "scratchnn-torch"
 
 
 def fmt_time(seconds: float) -> str:
@@ -54,6 +59,12 @@ def index(merged: dict) -> dict[tuple, dict[str, float]]:
 def flops_of(merged: dict) -> dict[tuple, int]:
     return {(b["extra_info"]["op"], b["extra_info"]["batch"], tuple(b["extra_info"]["widths"])):
             b["extra_info"]["flops"] for b in merged["benchmarks"]}
+
+
+def torch_over_numpy(times: dict[str, float]) -> str:
+    """scratchnn's time on the torch CPU backend over its time on NumPy ('—' if either is
+    missing)."""
+    return _ratio(times.get(PORTABLE), times.get("scratchnn"))
 
 
 def plain_over_fast(times: dict[str, float]) -> str:
@@ -145,15 +156,17 @@ def _epoch_table(merged: dict) -> list[str]:
     lines: list[str] = []
     epoch_keys = sorted(k for k in t if k[0] == "epoch")
     if epoch_keys:
-        cols = [f for f in ("scratchnn", config.PLAIN, "tf", "tf-function", "torch", "tf-gpu",
-                            "tf-function-gpu", "torch-gpu") if any(f in t[k] for k in epoch_keys)]
-        plain = config.PLAIN in cols
+        cols = [f for f in ("scratchnn", config.PLAIN, PORTABLE, "tf", "tf-function", "torch",
+                            "tf-gpu", "tf-function-gpu", "torch-gpu")
+                if any(f in t[k] for k in epoch_keys)]
+        plain, port = config.PLAIN in cols, PORTABLE in cols
         lines += ["## One epoch of training (60,000 samples)" if info["sweep"] != "micro"
                   else "## One epoch of training", "",
                   "| batch | hidden | " + " | ".join(_label(f) for f in cols)
                   + " | s / Keras fit | s / tf.function | s / PyTorch | scratchnn GFLOP/s "
-                  "| % of peak |" + (" plain / fast |" if plain else ""),
-                  "|" + "---|" * (len(cols) + 7 + plain)]
+                  "| % of peak |" + (" plain / fast |" if plain else "")
+                  + (" torch / NumPy |" if port else ""),
+                  "|" + "---|" * (len(cols) + 7 + plain + port)]
         for k in epoch_keys:
             times = t[k]
             s = times.get("scratchnn")
@@ -164,7 +177,8 @@ def _epoch_table(merged: dict) -> list[str]:
                 + f" | {_ratio(s, times.get('tf'))} | {_ratio(s, times.get('tf-function'))} "
                 f"| {_ratio(s, times.get('torch'))} | "
                 + (f"{gf:.0f} | {gf / peak:.0%} |" if gf else "— | — |")
-                + (f" {plain_over_fast(times)} |" if plain else ""))
+                + (f" {plain_over_fast(times)} |" if plain else "")
+                + (f" {torch_over_numpy(times)} |" if port else ""))
         lines.append("")
         firsts = first_rounds(merged)
         slow_first = [(k[1], firsts[k]["tf"], t[k]["tf"]) for k in epoch_keys
@@ -188,6 +202,7 @@ def _ops_table(merged: dict) -> list[str]:
     if op_keys:
         cols = [f for f in fws if not f.startswith("scratchnn")]
         plain = any(config.PLAIN in t[k] for k in op_keys)
+        port = any(PORTABLE in t[k] for k in op_keys)
         lines += ["## Operations", "",
                   "`predict` is over the 10,000 test images at the given batch size; the "
                   "others are one call on one batch. `dense_*` is the first hidden layer "
@@ -197,8 +212,9 @@ def _ops_table(merged: dict) -> list[str]:
                   + "".join(f"{_label(f)} | " for f in cols)
                   + "".join(f"s / {_label(f)} | " for f in cols)
                   + "scratchnn GFLOP/s | % of peak |"
-                  + (f" {_label(config.PLAIN)} | plain / fast |" if plain else ""),
-                  "|" + "---|" * (4 + 2 * len(cols) + 2 + 2 * plain)]
+                  + (f" {_label(config.PLAIN)} | plain / fast |" if plain else "")
+                  + (f" {_label(PORTABLE)} | torch / NumPy |" if port else ""),
+                  "|" + "---|" * (4 + 2 * len(cols) + 2 + 2 * plain + 2 * port)]
         for k in op_keys:
             times = t[k]
             s = times.get("scratchnn")
@@ -210,7 +226,9 @@ def _ops_table(merged: dict) -> list[str]:
                 + "".join(_ratio(s, times.get(f)) + " | " for f in cols)
                 + (f"{gf:.1f} | {gf / peak:.1%} |" if gf else "— | — |")
                 + (f" {_time_or_dash(times.get(config.PLAIN))} | {plain_over_fast(times)} |"
-                   if plain else ""))
+                   if plain else "")
+                + (f" {_time_or_dash(times.get(PORTABLE))} | {torch_over_numpy(times)} |"
+                   if port else ""))
         lines.append("")
     return lines
 
@@ -243,7 +261,8 @@ def _time_or_dash(seconds: float | None) -> str:
 
 
 def _label(framework: str) -> str:
-    return {"scratchnn": "scratchnn", config.PLAIN: "scratchnn plain", "tf": "TF",
+    return {"scratchnn": "scratchnn", config.PLAIN: "scratchnn plain",
+            PORTABLE: "scratchnn torch CPU", "tf": "TF",
             "tf-function": "tf.function loop",
             "torch": "PyTorch", "tf-gpu": "TF GPU", "tf-function-gpu": "tf.function GPU",
             "torch-gpu": "PyTorch GPU"}.get(framework, framework)

@@ -22,7 +22,7 @@ from . import data as data_module
 
 SWEEP = config.current_sweep()
 _ONLY = os.environ.get("SCRATCHNN_BENCH_FRAMEWORK")
-FRAMEWORKS = [_ONLY] if _ONLY else list(SWEEP.frameworks) + list(config.GPU_FRAMEWORKS)
+FRAMEWORKS = [_ONLY] if _ONLY else list(dict.fromkeys(SWEEP.frameworks + config.GPU_FRAMEWORKS))
 
 
 @pytest.fixture(scope="session")
