@@ -310,3 +310,12 @@ def test_npz_declaring_huge_arrays_costs_no_memory(workdir, n, present):
         zf.writestr("y_test.npy", member((0,), 0))
     assert traced_peak(lambda: load_or_corrupt(path)) < MIB
     assert load_or_corrupt(path) is None
+
+
+def test_empty_shape_too_large_for_numpy_is_corrupt_data(tmp_path):
+    """Found by test_bit_flips_in_valid_files: dims (2**24, 2**24, 2**15, 0) need no data
+    bytes, yet NumPy cannot form that shape; the reader must say so, not raise ValueError."""
+    path = tmp_path / "flipped"
+    path.write_bytes(struct.pack(">4B4I", 0, 0, 8, 4, 2**24, 2**24, 2**15, 0))
+    with pytest.raises(CorruptDataError, match="cannot represent"):
+        read_idx(path)

@@ -194,7 +194,11 @@ def _parse_stream(stream: BinaryIO, size: int | None, name: str, max_bytes: int)
     data = _read_up_to(stream, expected + 1)  # one byte more reveals trailing data
     if len(data) != expected:
         raise _length_error(name, header, len(data), len(data) < expected, compressed)
-    arr = np.frombuffer(data, dtype=header.dtype).reshape(header.dims)
+    try:
+        arr = np.frombuffer(data, dtype=header.dtype).reshape(header.dims)
+    except ValueError as exc:  # e.g. (2**24, 2**24, 2**15, 0): no bytes, but too large for NumPy
+        raise CorruptDataError(f"{name}: IDX header declares shape {header.dims}, which NumPy "
+                               f"cannot represent ({exc})") from exc
     if header.dtype.itemsize == 1:
         return arr  # backed by a fresh bytearray: already writable and native
     return arr.astype(header.dtype.newbyteorder("="))  # byte-swapped, writable copy
