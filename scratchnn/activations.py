@@ -27,7 +27,7 @@ import math
 import numpy as np
 
 from scratchnn import fastpath
-from scratchnn.backend import is_numpy, namespace
+from scratchnn.backend import is_numpy, namespace, to_numpy
 from scratchnn.registry import Registry
 
 
@@ -177,7 +177,7 @@ def _erfc(x: np.ndarray) -> np.ndarray:
     if not is_numpy(x):
         import array_api_compat  # only needed for other array libraries
 
-        values = _erfc(fastpath.to_host(x))
+        values = _erfc(to_numpy(x))
         return namespace(x).asarray(values, device=array_api_compat.device(x))
     values = _ERFC(np.asarray(x, dtype=np.float64)).astype(np.float64)
     return values.astype(np.result_type(x), copy=False)

@@ -98,18 +98,6 @@ def foreign_array(value) -> bool:
     return array_api_compat.is_array_api_obj(value)
 
 
-def to_host(x) -> np.ndarray:
-    """``x`` as a NumPy array (copied off a GPU if need be: ``.get()`` for CuPy, ``.cpu()`` for
-    torch, then DLPack); NumPy input and array-likes go through ``np.asarray``."""
-    if not foreign_array(x):
-        return np.asarray(x)
-    if type(x).__module__.startswith("cupy"):
-        return x.get()
-    if hasattr(x, "cpu"):
-        x = x.cpu()
-    return np.from_dlpack(x)
-
-
 def register(target: str | Callable, fast: Callable) -> None:
     """Install ``fast`` as the drop-in for ``target`` (a name, or a :func:`replaceable`
     function).  ``fast`` takes the same arguments and must give bitwise the same results."""

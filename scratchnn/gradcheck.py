@@ -24,7 +24,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from scratchnn.backend import is_numpy, namespace
+from scratchnn.backend import is_numpy, namespace, to_numpy
 
 
 def rel_error(a: np.ndarray, b: np.ndarray) -> float:
@@ -54,17 +54,6 @@ def _device(x):
     import array_api_compat  # only needed for other array libraries
 
     return array_api_compat.device(x)
-
-
-def to_numpy(a) -> np.ndarray:
-    """``a`` (any array library, any device; or a number) as a NumPy array."""
-    if is_numpy(a) or isinstance(a, (list, tuple)):
-        return np.asarray(a)
-    if hasattr(a, "get"):  # CuPy
-        return a.get()
-    if hasattr(a, "detach"):  # PyTorch
-        return a.detach().cpu().numpy()
-    return np.from_dlpack(a)
 
 
 def check_layer(layer, x: np.ndarray, seed: int = 0, h: float = 1e-6,

@@ -45,9 +45,9 @@ import numpy as np
 
 from scratchnn import config
 from scratchnn.activations import row_max
-from scratchnn.backend import namespace, numpy_dtype
+from scratchnn.backend import namespace, numpy_dtype, to_numpy
 from scratchnn.checks import as_int_labels, as_sample_weight
-from scratchnn.fastpath import foreign_array, to_host
+from scratchnn.fastpath import foreign_array
 from scratchnn.registry import Registry
 
 
@@ -123,7 +123,7 @@ def _as_sample_weight(sample_weight, y_pred) -> np.ndarray | None:
         return None
     n = tuple(y_pred.shape)[0] if foreign_array(y_pred) else np.shape(y_pred)[0]
     pred_dtype = numpy_dtype(y_pred) if foreign_array(y_pred) else np.asarray(y_pred).dtype
-    w = as_sample_weight(to_host(sample_weight), n,
+    w = as_sample_weight(to_numpy(sample_weight), n,
                          pred_dtype if pred_dtype.kind == "f" else np.float64)
     return _like(w, y_pred)
 
