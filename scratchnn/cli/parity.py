@@ -81,16 +81,23 @@ def run(args) -> int:
         batch_size=args.batch_size, steps=args.steps, seed=args.seed, mnist=args.mnist,
         data=args.data, dropout=args.dropout, batchnorm=args.batchnorm, l2=args.l2,
         clipnorm=args.clipnorm, schedule=args.schedule)
-    if args.json:
+    cfg = result.config
+    return _print_report(result, args.json, (
+        f"scratchnn vs TensorFlow/Keras: 784-{'-'.join(map(str, cfg['hidden']))}"
+        f"{'-' if cfg['hidden'] else ''}10 ({cfg['activation']}, softmax), "
+        f"{cfg['optimizer']} lr={cfg['learning_rate']}, {cfg['dtype']}, "
+        f"batch {cfg['batch_size']}, {cfg['steps']} steps, {cfg['data']} data "
+        f"({cfg['train_samples']} train / {cfg['eval_samples']} eval samples), "
+        f"seed {cfg['seed']}{_toolbox_summary(cfg)}"))
+
+
+def _print_report(result, as_json: bool, header: str) -> int:
+    """Print ``result`` as JSON, or ``header`` and its table; 0 when every quantity is within
+    tolerance, else 1."""
+    if as_json:
         print(result.to_json())
     else:
-        cfg = result.config
-        print(f"scratchnn vs TensorFlow/Keras: 784-{'-'.join(map(str, cfg['hidden']))}"
-              f"{'-' if cfg['hidden'] else ''}10 ({cfg['activation']}, softmax), "
-              f"{cfg['optimizer']} lr={cfg['learning_rate']}, {cfg['dtype']}, "
-              f"batch {cfg['batch_size']}, {cfg['steps']} steps, {cfg['data']} data "
-              f"({cfg['train_samples']} train / {cfg['eval_samples']} eval samples), "
-              f"seed {cfg['seed']}{_toolbox_summary(cfg)}")
+        print(header)
         print()
         print(result.table())
     return 0 if result.passed else 1
@@ -112,15 +119,10 @@ def _run_keras_model(args, report) -> int:
     except (OSError, ValueError, TypeError) as exc:
         print(f"scratchnn parity: error: {args.keras_model}: {exc}", file=sys.stderr)
         return 1
-    if args.json:
-        print(result.to_json())
-    else:
-        cfg = result.config
-        print(f"scratchnn vs TensorFlow/Keras on {cfg['model']} ({cfg['name']}): loss "
-              f"{cfg['loss']}, {cfg['optimizer']} (state: {cfg['optimizer_state']}), "
-              f"{cfg['dtype']}, batch {cfg['batch_size']}, {cfg['steps']} steps, {cfg['data']} "
-              f"data ({cfg['train_samples']} train / {cfg['eval_samples']} eval samples), "
-              f"seed {cfg['seed']}")
-        print()
-        print(result.table())
-    return 0 if result.passed else 1
+    cfg = result.config
+    return _print_report(result, args.json, (
+        f"scratchnn vs TensorFlow/Keras on {cfg['model']} ({cfg['name']}): loss "
+        f"{cfg['loss']}, {cfg['optimizer']} (state: {cfg['optimizer_state']}), "
+        f"{cfg['dtype']}, batch {cfg['batch_size']}, {cfg['steps']} steps, {cfg['data']} "
+        f"data ({cfg['train_samples']} train / {cfg['eval_samples']} eval samples), "
+        f"seed {cfg['seed']}"))
