@@ -21,15 +21,19 @@ from __future__ import annotations
 
 import numpy as np
 
+from scratchnn.backend import to_numpy
+
 from .backend import dtype_name, keras_floatx, require_tf
 
 
 def scratchnn_trace(model, x) -> dict[str, np.ndarray]:
     """Intermediates of scratchnn ``model`` on ``x`` (inference mode, ``training=False``); a
     nested ``Sequential`` contributes its own entries, prefixed ``"<name>/"``, then its output
-    under its name."""
+    under its name.  The input is moved to the model's backend (:meth:`on_backend`); every
+    entry is a NumPy copy."""
     out: dict[str, np.ndarray] = {}
-    _trace_layers(model.layers, model.prepare_inputs(x), out, "")
+    (h,) = model.on_backend(model.prepare_inputs(x))
+    _trace_layers(model.layers, h, out, "")
     return out
 
 
@@ -39,11 +43,11 @@ def _trace_layers(layers, h, out: dict, prefix: str):
             h = _trace_layers(layer.layers, h, out, f"{prefix}{layer.name}/")
         elif hasattr(layer, "forward_logits") and hasattr(layer, "units"):
             z = layer.forward_logits(h, training=False)
-            out[f"{prefix}{layer.name}/z"] = z.copy()
+            out[f"{prefix}{layer.name}/z"] = np.array(to_numpy(z), copy=True)
             h = layer.activation.forward(z)
         else:
             h = layer.forward(h, training=False)
-        out[f"{prefix}{layer.name}"] = np.array(h, copy=True)
+        out[f"{prefix}{layer.name}"] = np.array(to_numpy(h), copy=True)
     return h
 
 

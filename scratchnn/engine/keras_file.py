@@ -32,6 +32,7 @@ from __future__ import annotations
 import datetime
 import io
 import json
+import math
 import os
 import zipfile
 from collections.abc import Callable
@@ -40,6 +41,7 @@ import h5py
 import numpy as np
 
 from scratchnn.atomic import atomic_write
+from scratchnn.backend import to_numpy
 from scratchnn.engine import keras_config
 from scratchnn.engine.model_file import ModelFileError
 
@@ -309,7 +311,7 @@ def _write_weights(h5: h5py.File, model) -> None:
         group = h5.create_group(f"{path}/vars")
         group.attrs["name"] = layer.name
         for i, w in enumerate(layer.weights):
-            group.create_dataset(str(i), data=w)
+            group.create_dataset(str(i), data=to_numpy(w))
     _write_model_groups(h5, model, "")
 
 
@@ -326,14 +328,16 @@ def _write_model_groups(h5: h5py.File, model, prefix: str) -> None:
 
 
 def _slot_pieces(model, state: dict[str, np.ndarray], name: str) -> list[np.ndarray]:
-    """The per-variable arrays of slot ``name`` (split from the flat one when flat)."""
+    """The per-variable arrays of slot ``name`` of ``model.optimizer_state()`` (NumPy, in the
+    NumPy backend's layout on every backend), split from the flat one when flat."""
     trainable = model.trainable_weights
     if model.optimizer.needs_per_variable_gradients:
         return [state[f"{i}/{name}"] for i in range(len(trainable))]
     flat, pieces, offset = state[f"0/{name}"], [], 0
     for w in trainable:
-        pieces.append(flat[offset:offset + w.size].reshape(w.shape))
-        offset += w.size
+        size = math.prod(w.shape)
+        pieces.append(flat[offset:offset + size].reshape(tuple(w.shape)))
+        offset += size
     return pieces
 
 
@@ -341,7 +345,7 @@ def _write_optimizer(h5: h5py.File, model) -> None:
     optimizer = model.optimizer
     group = h5.create_group("optimizer/vars")
     group.attrs["name"] = optimizer.name
-    state = optimizer.get_state()
+    state = model.optimizer_state()
     values = [np.array(int(state["iterations"]), dtype=np.int64)]
     if optimizer.schedule is None:
         values.append(np.array(optimizer.learning_rate, dtype=model.dtype))
