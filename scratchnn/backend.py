@@ -87,14 +87,14 @@ def to_numpy(x) -> np.ndarray:
     """``x`` as a NumPy array (the same object for NumPy input; a copy off a GPU).
 
     CPU tensors may share memory with the result: copy it before handing it to a user."""
-    if is_numpy(x) or not hasattr(x, "__array_namespace__"):
+    if is_numpy(x):
         return np.asarray(x)
     module = type(x).__module__.split(".")[0]
-    if module == "torch":
+    if module == "torch":  # checked by module: torch tensors have no __array_namespace__
         return x.detach().cpu().numpy()
     if module == "cupy":
         return x.get()
-    return np.from_dlpack(x)
+    return np.from_dlpack(x) if hasattr(x, "__array_namespace__") else np.asarray(x)
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from array_api_compat import is_array_api_obj
+
+from scratchnn.backend import to_numpy
 
 
 class ParityError(AssertionError):
@@ -39,6 +42,10 @@ class Diff:
 
 
 def _as_f64(a) -> np.ndarray:
+    """``a`` (NumPy, a TensorFlow tensor, an array of any scratchnn backend, on any device, or
+    a scalar) as a float64 NumPy array."""
+    if is_array_api_obj(a):
+        a = to_numpy(a)  # NumPy, torch (also on a GPU or requiring grad), CuPy, array_api_strict
     return np.asarray(getattr(a, "numpy", lambda: a)(), dtype=np.float64)
 
 
