@@ -20,19 +20,28 @@ environment variables ``SCRATCHNN_BACKEND`` and ``SCRATCHNN_DEVICE``, read on th
 it is built (:class:`Backend`): its parameters, gradients and optimizer state live there, and
 ``fit`` converts the data with :meth:`Backend.asarray` once; :func:`to_numpy` brings results
 back (``predict``, ``get_weights``, saved files).
+
+Data budget: :meth:`Backend.data_budget_bytes` is how many bytes of one data set (x, y, sample
+weights) may be resident on the device at once: ``set_backend(..., data_budget=)`` or
+``SCRATCHNN_DATA_BUDGET`` (bytes), else no limit on a CPU device and half the free memory of a
+CUDA device.  A data set larger than that is moved in chunks of whole batches
+(:mod:`scratchnn.engine.training`).
 """
 
 from __future__ import annotations
 
 import importlib
 import os
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from scratchnn.arguments import check_int
+
 __all__ = ["BACKENDS", "Backend", "device_of", "get_backend", "is_numpy", "namespace",
-           "numpy_dtype", "scalar", "set_backend", "to_numpy"]
+           "numpy_dtype", "parse_data_budget", "scalar", "set_backend", "to_numpy"]
 
 #: The array libraries a model can run on (``set_backend``'s names).
 BACKENDS = ("numpy", "torch", "array_api_strict", "cupy")
@@ -102,10 +111,13 @@ class Backend:
     """An array library and a device: where a model's arrays live.
 
     ``name`` is one of :data:`BACKENDS`; ``device`` the library's device object (None: the
-    library's default).  ``xp`` is the array API namespace of its arrays."""
+    library's default); ``data_budget`` the bytes of data allowed on the device (None: the
+    device's default, see :meth:`data_budget_bytes`).  ``xp`` is the array API namespace of
+    its arrays."""
 
     name: str
     device: Any = None
+    data_budget: int | None = None
 
     @property
     def is_numpy(self) -> bool:
@@ -125,37 +137,75 @@ class Backend:
             return np.array(a, copy=True) if copy else a
         return self.xp.asarray(a, device=self.device, copy=True if copy else None)
 
+    def data_budget_bytes(self) -> int | None:
+        """Bytes of one data set that may be resident on the device (None: no limit).
+
+        ``data_budget`` when set; else None for NumPy and CPU devices (the arrays may even share
+        the host's memory), and ``free // 2`` for a CUDA device, ``free`` being its free memory
+        now (``torch.cuda.mem_get_info`` / ``cupy.cuda.runtime.memGetInfo``)."""
+        if self.data_budget is not None:
+            return self.data_budget
+        if self.name == "cupy":
+            with self.device if self.device is not None else nullcontext():
+                free = importlib.import_module("cupy").cuda.runtime.memGetInfo()[0]
+            return free // 2
+        if self.name == "torch" and str(self.device or "cpu").startswith("cuda"):
+            free = importlib.import_module("torch").cuda.mem_get_info(self.device)[0]
+            return free // 2
+        return None
+
 
 _CURRENT: Backend | None = None  # None: not chosen yet, read the environment on first use
 
 
-def set_backend(name: str = "numpy", device=None) -> Backend:
+def set_backend(name: str = "numpy", device=None, data_budget: int | None = None) -> Backend:
     """Run models built from now on with array library ``name`` on ``device``.
 
     ``device``: torch ``"cpu"``, ``"cuda"``, ``"cuda:1"``; cupy a GPU number; array_api_strict
-    one of its device names; None the library's default.  Raises ``ValueError`` for an unknown
-    name or a device that does not exist, ``ImportError`` (naming the pip extra) when the library
-    is not installed.  Returns the new :class:`Backend`."""
+    one of its device names; None the library's default.  ``data_budget``: bytes of one data
+    set allowed on the device at once, an integer >= 1 (None: the device's default, see
+    :meth:`Backend.data_budget_bytes`).  Raises ``ValueError`` for an unknown name, a device
+    that does not exist or a budget < 1 (``TypeError`` for a budget that is not an integer),
+    ``ImportError`` (naming the pip extra) when the library is not installed.  Returns the new
+    :class:`Backend`."""
     global _CURRENT
     if name not in BACKENDS:
         raise ValueError(f"backend must be one of {BACKENDS}, got {name!r}")
+    if data_budget is not None:
+        data_budget = check_int(data_budget, "data_budget", 1)
     module = _import_library(name)
-    _CURRENT = Backend(name, _check_device(name, module, device))
+    _CURRENT = Backend(name, _check_device(name, module, device), data_budget)
     return _CURRENT
 
 
 def get_backend() -> Backend:
-    """The current backend (:func:`set_backend`, else ``SCRATCHNN_BACKEND``/``SCRATCHNN_DEVICE``,
-    else NumPy)."""
+    """The current backend (:func:`set_backend`, else ``SCRATCHNN_BACKEND``/``SCRATCHNN_DEVICE``/
+    ``SCRATCHNN_DATA_BUDGET``, else NumPy)."""
     if _CURRENT is None:
         name = os.environ.get("SCRATCHNN_BACKEND", "").strip() or "numpy"
         device = os.environ.get("SCRATCHNN_DEVICE", "").strip() or None
+        budget = os.environ.get("SCRATCHNN_DATA_BUDGET", "").strip() or None
         try:
-            return set_backend(name, device)
+            return set_backend(name, device, parse_data_budget(budget, "SCRATCHNN_DATA_BUDGET"))
         except (ValueError, ImportError) as exc:
-            raise type(exc)(f"SCRATCHNN_BACKEND={name!r} SCRATCHNN_DEVICE={device!r}: {exc}") \
-                from exc
+            raise type(exc)(f"SCRATCHNN_BACKEND={name!r} SCRATCHNN_DEVICE={device!r} "
+                            f"SCRATCHNN_DATA_BUDGET={budget!r}: {exc}") from exc
     return _CURRENT
+
+
+def parse_data_budget(text: str | None, name: str = "data_budget") -> int | None:
+    """A data budget written as text (``"1000000"``; None or empty: None) as bytes >= 1;
+    ``ValueError`` naming ``name`` otherwise."""
+    if text is None or not text.strip():
+        return None
+    try:
+        value = int(text.strip())
+    except ValueError:
+        raise ValueError(f"{name} must be a number of bytes (an integer >= 1), got {text!r}") \
+            from None
+    if value < 1:
+        raise ValueError(f"{name} must be a number of bytes (an integer >= 1), got {text!r}")
+    return value
 
 
 def _import_library(name: str):

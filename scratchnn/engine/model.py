@@ -19,7 +19,8 @@ Backends (:mod:`scratchnn.backend`): ``build`` records the backend current then
 buffer each, as above; on any other library every parameter, gradient and moving statistic is
 its own array on the backend's device (initialized in NumPy from the global generator, then
 copied over: the same numbers everywhere), and the optimizer gets them as lists.  Data enters
-the backend once per call (:meth:`Sequential.on_backend`: whole arrays, no chunking); results
+the backend once per call (whole, or in chunks of whole batches beyond the backend's data
+budget: :func:`scratchnn.engine.training.batch_source`); results
 leave as NumPy (``predict``, ``evaluate``, ``get_weights``, ``compute_gradients``).
 
 The public methods :meth:`Sequential.prepare_data`, :meth:`Sequential.forward_backward`,
@@ -518,10 +519,11 @@ class Sequential:
                          sample_weight: np.ndarray | None = None) -> list[float]:
         """``[loss, *metrics]``: batch-size-weighted means over batches of prepared arrays (see
         :meth:`prepare_data`), in inference mode, under the caller's thread policy; with
-        per-sample weights, as :meth:`fit` weights them."""
+        per-sample weights, as :meth:`fit` weights them.  NumPy arrays are moved to the backend
+        within its data budget (:func:`scratchnn.engine.training.batch_source`)."""
         mean = training.EpochMean(self.metrics_names[1:])
-        arrays = self.on_backend(*((x, y) if sample_weight is None else (x, y, sample_weight)))
-        for xb, yb, *wb in training.BatchIterator(arrays, batch_size)():
+        arrays = (x, y) if sample_weight is None else (x, y, sample_weight)
+        for xb, yb, *wb in training.batch_source(self.backend, arrays, batch_size)():
             w = wb[0] if wb else None
             loss, y_pred = self._loss_and_outputs(xb, yb, False, w)
             mean.add(loss, self.metric_sums(yb, y_pred, w), xb.shape[0],
@@ -541,7 +543,6 @@ class Sequential:
         return_dict = check_bool(return_dict, "return_dict")
         x, y = self.prepare_data(x, y)
         w = prepare_sample_weight(sample_weight, None, y, self.dtype)
-        x, y, w = self.on_backend(x, y, w)
         return self._evaluate_prepared(x, y, batch_size, verbose, return_dict, w)
 
     def _evaluate_prepared(self, x, y, batch_size: int, verbose: int, return_dict: bool,
@@ -559,12 +560,12 @@ class Sequential:
         """The model's outputs (probabilities after a softmax), in batches; shape (N, units)."""
         batch_size = check_batch_size(batch_size)
         check_verbose(verbose, auto=0)
-        x = self.on_backend(self.prepare_inputs(x))[0]
+        x = self.prepare_inputs(x)
         out = np.empty((x.shape[0],) + self._leaves[-1].output_shape, dtype=self.dtype)
         lo = 0
         effective_batch = min(batch_size, x.shape[0])
         with perf.blas_limit(self.blas_threads(effective_batch)):
-            for (xb,) in training.BatchIterator((x,), batch_size)():
+            for (xb,) in training.batch_source(self.backend, (x,), batch_size)():
                 rows = xb.shape[0]
                 out[lo:lo + rows] = to_numpy(self._forward(xb, training=False))
                 lo += rows

@@ -29,11 +29,15 @@ While the generator is suspended, the BLAS thread limit and the flush-to-zero mo
 generator, or closing it (``gen.close()``, also done when it is garbage-collected), restores
 them.
 
-On a backend other than NumPy (:mod:`scratchnn.backend`) the prepared data is converted to it
-once, whole (:meth:`Sequential.on_backend`; no chunking, so it must fit in the device's
-memory), before the first epoch; each epoch's order comes from the NumPy generator, as on
-NumPy (same seed, same batches on every backend), and batches are gathered with
-``xp.take`` on the device.  The BLAS thread policy and flush-to-zero are NumPy's: skipped there.
+On a backend other than NumPy (:mod:`scratchnn.backend`) the prepared data is moved there once
+per ``fit``, never per batch (:func:`batch_source`): whole, before the first epoch, when x, y
+and the sample weights fit the backend's data budget (:meth:`Backend.data_budget_bytes`), and
+batches are gathered with ``xp.take`` on the device; otherwise in chunks of whole batches
+(:class:`ChunkedBatches`: each chunk's rows gathered on the host in the epoch's order, moved in
+one transfer, sliced into batches on the device).  Either way each epoch's order comes from the
+NumPy generator, as on NumPy, so the batches are the same on every backend and for any budget.
+Validation data, ``evaluate`` and ``predict`` obey the same budget (in order).  The BLAS thread
+policy and flush-to-zero are NumPy's: skipped there.
 
 The loop uses only the model's public surface: ``require_compiled``, ``prepare_data``,
 ``forward_backward``, ``apply_gradients``, ``weights_finite``, ``metric_sums``,
@@ -58,7 +62,7 @@ from scratchnn.arguments import (
     check_seed,
     check_verbose,
 )
-from scratchnn.backend import device_of, is_numpy, namespace
+from scratchnn.backend import Backend, device_of, is_numpy, namespace
 from scratchnn.engine import callbacks as callbacks_module
 from scratchnn.engine import perf
 from scratchnn.engine.sample_weights import prepare_sample_weight
@@ -134,6 +138,64 @@ class BatchIterator:
         # the default mode="raise" buffers first, much slower (see docs/performance.md)
         return tuple(np.take(a, rows, axis=0, out=buf[:m], mode="clip")
                      for a, buf in zip(self.arrays, self._buffers))
+
+
+def row_bytes(arrays: Sequence[np.ndarray]) -> int:
+    """Bytes of one row of every array together: :math:`\\sum_a` itemsize(a) * prod(shape[1:])."""
+    return sum(a.itemsize * math.prod(a.shape[1:]) for a in arrays)
+
+
+def chunk_rows(n: int, bytes_per_row: int, batch_size: int, budget: int | None) -> int:
+    """Rows per chunk for ``n`` rows of ``bytes_per_row`` bytes within ``budget`` bytes.
+
+    ``n`` when everything fits (or ``budget`` is None: no limit); else the largest multiple of
+    ``batch_size`` whose rows fit, :math:`b \\lfloor \\lfloor B / r \\rfloor / b \\rfloor`,
+    and at least one batch ``b`` (a chunk never splits a batch)."""
+    if budget is None or n * bytes_per_row <= budget:
+        return n
+    return max(batch_size, budget // max(bytes_per_row, 1) // batch_size * batch_size)
+
+
+class ChunkedBatches:
+    """Mini-batches of NumPy arrays on ``backend``'s device, moved there ``rows`` rows at a time.
+
+    Same interface and same batches as :class:`BatchIterator` on the whole arrays moved once:
+    ``rows`` is a multiple of ``batch_size``, so chunk ``c`` holds the batches
+    ``c * rows / batch_size`` onward.  A chunk's rows ``order[lo:hi]`` are gathered on the host
+    (``np.take`` into reusable buffers, overwritten by the next chunk), or sliced when ``order``
+    is None, moved in one :meth:`Backend.asarray` each, and cut into batches on the device."""
+
+    on_numpy = False
+
+    def __init__(self, arrays: Sequence[np.ndarray], batch_size: int, rows: int,
+                 backend: Backend):
+        self.arrays, self.backend = tuple(arrays), backend
+        self.n = self.arrays[0].shape[0]
+        self.batch_size, self.rows = batch_size, rows
+        self.steps = math.ceil(self.n / batch_size)
+        self._buffers = BatchIterator(self.arrays, rows)
+
+    def __len__(self) -> int:
+        return self.steps
+
+    def __call__(self, order: np.ndarray | None = None) -> Iterator[tuple]:
+        for chunk in self._buffers(order):  # host rows: views, or gathered into buffers
+            on_device = tuple(self.backend.asarray(a) for a in chunk)
+            yield from BatchIterator(on_device, self.batch_size)()
+
+
+def batch_source(backend: Backend, arrays: Sequence, batch_size: int
+                 ) -> BatchIterator | ChunkedBatches:
+    """The batches of ``arrays`` (prepared, row-aligned; None entries dropped by the caller)
+    for a model on ``backend``: the arrays themselves on NumPy or when one is already off the
+    host; moved whole when they fit ``backend.data_budget_bytes()``; else in chunks."""
+    if backend.is_numpy or not is_numpy(*arrays):
+        return BatchIterator(arrays, batch_size)
+    n = arrays[0].shape[0]
+    rows = chunk_rows(n, row_bytes(arrays), batch_size, backend.data_budget_bytes())
+    if rows >= n:
+        return BatchIterator(tuple(backend.asarray(a) for a in arrays), batch_size)
+    return ChunkedBatches(arrays, batch_size, rows, backend)
 
 
 class EpochMean:
@@ -227,9 +289,7 @@ def fit_steps(model, x=None, y=None, *, batch_size: int | None = 32, epochs: int
     weights = prepare_sample_weight(sample_weight, class_weight, y, model.dtype)
     data = (x, y) if weights is None else (x, y, weights)
     data, val = split_validation(model, data, validation_split, validation_data)
-    data = model.on_backend(*data)
-    val = None if val is None else model.on_backend(*val)
-    batches = BatchIterator(data, batch_size)
+    batches = batch_source(model.backend, data, batch_size)  # val: in loss_and_metrics
     history = callbacks_module.History()
     # Like Keras: user callbacks first, so History and the progress bar see their logs.
     cbs = user_callbacks + [history]
@@ -250,7 +310,7 @@ def _epoch_log_keys(model, validation: bool) -> list[str]:
     return names + ([f"val_{k}" for k in names] if validation else [])
 
 
-def _train(model, batches: BatchIterator, val, cbs, history, epochs: range,
+def _train(model, batches: BatchIterator | ChunkedBatches, val, cbs, history, epochs: range,
            rng: np.random.Generator | None) -> Iterator[TrainStep]:
     model.history, model.stop_training = history, False
     effective_batch = min(batches.batch_size, batches.n)
