@@ -182,8 +182,10 @@ def find_learning_rate(model, x, y, *, start: float = 1e-4, steps_per_decade: fl
 
     Parameters
     ----------
-    model : a compiled ``Sequential``.
-    x, y : training data, as for ``fit``.
+    model : a compiled ``Sequential`` on any backend (:mod:`scratchnn.backend`): the sweep
+        uses only its public API (``train_on_batch``, ``fit``, ``get_weights``,
+        ``optimizer_state`` and their setters), never its arrays.
+    x, y : training data (NumPy), as for ``fit``.
     start, steps_per_decade : the schedule ``start * 10 ** (step / steps_per_decade)``.
     max_lr : the sweep stops once the rate would exceed this.
     per_batch : True (default): one step per mini-batch, the loss of that batch before its
