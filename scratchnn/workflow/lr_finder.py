@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from scratchnn.backend import to_numpy
 from scratchnn.engine.callbacks import LearningRateScheduler, TerminateOnNaN
 from scratchnn.seeding import rng_from
 
@@ -147,8 +148,11 @@ def suggest_lr(learning_rates, smoothed_losses) -> tuple[float, float, tuple[flo
 
 
 def _snapshot(model) -> tuple:
+    """Weights, learning rate and optimizer state (None before its first step), as NumPy
+    copies taken through the model's public API (any backend)."""
     opt = model.optimizer
-    state = {k: np.array(v, copy=True) for k, v in opt.get_state().items()} if opt.built else None
+    state = ({k: np.array(v, copy=True) for k, v in model.optimizer_state().items()}
+             if opt.built else None)
     return model.get_weights(), opt.learning_rate, state
 
 
@@ -161,14 +165,11 @@ def _restore(model, snap) -> None:
     opt.learning_rate = lr
     if not opt.built:
         return
-    live = opt.get_state()  # the slot arrays themselves
-    for key, arr in live.items():
-        if key == "iterations":
-            continue
-        arr[...] = 0 if state is None else state[key]
-    opt.iterations = 0 if state is None else int(state["iterations"])
-    check = opt.get_state()
-    if any(np.any(check[k] != (0 if state is None else state[k])) for k in check):
+    if state is None:
+        state = {k: np.zeros_like(to_numpy(v)) for k, v in model.optimizer_state().items()}
+    model.set_optimizer_state(state)
+    check = model.optimizer_state()
+    if any(not np.array_equal(to_numpy(check[k]), state[k]) for k in state):
         raise RuntimeError("could not restore the optimizer state after the learning-rate sweep")
 
 
@@ -181,8 +182,10 @@ def find_learning_rate(model, x, y, *, start: float = 1e-4, steps_per_decade: fl
 
     Parameters
     ----------
-    model : a compiled ``Sequential``.
-    x, y : training data, as for ``fit``.
+    model : a compiled ``Sequential`` on any backend (:mod:`scratchnn.backend`): the sweep
+        uses only its public API (``train_on_batch``, ``fit``, ``get_weights``,
+        ``optimizer_state`` and their setters), never its arrays.
+    x, y : training data (NumPy), as for ``fit``.
     start, steps_per_decade : the schedule ``start * 10 ** (step / steps_per_decade)``.
     max_lr : the sweep stops once the rate would exceed this.
     per_batch : True (default): one step per mini-batch, the loss of that batch before its
