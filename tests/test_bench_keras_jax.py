@@ -47,6 +47,7 @@ def test_keras_jax_forward_equals_the_numpy_formula_in_a_subprocess():
     np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.slow  # ~20 s: a pytest subprocess compiling every op once
 def test_keras_jax_runs_a_micro_sweep_through_the_report(tmp_path):
     """Every op and the epoch, timed in the report's own subprocess (pytest-benchmark)."""
     _require_jax()
