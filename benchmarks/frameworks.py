@@ -15,6 +15,10 @@ REGISTRY: dict[str, tuple[str, str]] = {
     "torch": ("impl_torch", "cpu"),
     "tf-gpu": ("impl_tf", "cuda"),
     "torch-gpu": ("impl_torch", "cuda"),
+    # Keras 3 on JAX: the GPU report's Keras row when TensorFlow has no CUDA (a process of its
+    # own: Keras's backend is fixed at its first import)
+    "keras-jax": ("impl_keras_jax", "cpu"),
+    "keras-jax-gpu": ("impl_keras_jax", "cuda"),
 }
 
 #: Display names in tables and plots.
@@ -22,7 +26,8 @@ LABELS = {"scratchnn": "scratchnn", "scratchnn-torch": "scratchnn on torch CPU",
           "scratchnn-torch-gpu": "scratchnn on torch CUDA", "scratchnn-cupy": "scratchnn on CuPy",
           "tf": "Keras fit / TF graph ops", "tf-function":
           "TF tf.function loop", "torch": "PyTorch eager", "tf-gpu": "TF (GPU)",
-          "torch-gpu": "PyTorch (GPU)", "tf-function-gpu": "TF tf.function loop (GPU)"}
+          "torch-gpu": "PyTorch (GPU)", "tf-function-gpu": "TF tf.function loop (GPU)",
+          "keras-jax": "Keras on JAX", "keras-jax-gpu": "Keras on JAX (GPU)"}
 
 
 def impl(framework: str) -> tuple[ModuleType, str]:

@@ -9,6 +9,9 @@ What it adds to the CPU report's machinery:
   (``flops / seconds / 1e12``, the FLOP counts of :mod:`benchmarks.flops`) and fraction of the
   device's measured float32 GEMM peak (:func:`benchmarks.peak.gpu_gemm`), each scratchnn
   backend's ratio to the fastest framework, and the case's regime (:func:`regime`);
+* :func:`with_keras_fallback` -- the Keras row: TensorFlow on CUDA when TensorFlow sees a
+  GPU, else Keras 3 on JAX with CUDA (``keras-jax-gpu``, :mod:`benchmarks.impl_keras_jax`);
+  the report's header says which ran;
 * the targets of issue 12, as ratios ``scratchnn time / fastest framework's time`` from one
   run on one GPU: a train step at batch >= 8192 and width >= 2048 within
   :data:`STEP_LIMIT`, the tutorial network's epoch at batch 1024 within :data:`EPOCH_LIMIT`.
@@ -19,6 +22,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from . import config
@@ -26,6 +30,8 @@ from .tables import flops_of, fmt_time, index
 
 #: scratchnn's GPU backends, as framework names.
 SCRATCHNN_GPU = ("scratchnn-cupy", "scratchnn-torch-gpu")
+#: The GPU report's Keras row: TensorFlow on CUDA, else Keras 3 on JAX with CUDA.
+TF_GPU, KERAS_JAX_GPU = "tf-gpu", "keras-jax-gpu"
 #: Target ratios (scratchnn / fastest framework) from the issue.
 STEP_LIMIT = 1.5
 EPOCH_LIMIT = 2.0
@@ -69,6 +75,16 @@ def missing() -> str | None:
     return ("benchmarks.report --device gpu needs a CUDA GPU visible to PyTorch or CuPy, and "
             f"none is here ({status['torch']}; {status['cupy']}). Run it on a machine with an "
             "NVIDIA GPU and torch built with CUDA and/or cupy-cuda12x installed.")
+
+
+def with_keras_fallback(names: list[str], available: Callable[[str], bool]) -> list[str]:
+    """The GPU sweep's frameworks with its Keras row: ``tf-gpu`` when it is in ``names``
+    (TensorFlow sees a GPU), else ``keras-jax-gpu`` (Keras 3 on JAX with CUDA, in
+    ``tf-gpu``'s place) when ``available("keras-jax-gpu")``, else none."""
+    if TF_GPU in names or not available(KERAS_JAX_GPU):
+        return list(names)
+    at = len([f for f in names if f in SCRATCHNN_GPU])  # after scratchnn's, as tf-gpu would be
+    return names[:at] + [KERAS_JAX_GPU] + names[at:]
 
 
 def regime(fraction_of_peak: float) -> str:
@@ -147,10 +163,15 @@ def _sweep_line(row: dict, fws: list[str], peak: float) -> str:
 
 
 def _tf_note(info: dict) -> str:
-    if "tf-gpu" in info["frameworks"]:
+    """Which Keras row ran: TensorFlow on CUDA, Keras 3 on JAX with CUDA, or none."""
+    if TF_GPU in info["frameworks"]:
         return "TensorFlow ran on CUDA (TF32 off)."
-    return ("TensorFlow with CUDA is not installed here, so no TensorFlow/Keras row (the "
-            "suite has no Keras-on-JAX variant).")
+    if KERAS_JAX_GPU in info["frameworks"]:
+        jax = info.get("versions", {}).get("jax", "?")
+        return ("TensorFlow sees no CUDA GPU here, so the Keras row is Keras 3 on JAX with "
+                f"CUDA (jax {jax}, jit-compiled stateless train step, TF32 off).")
+    return ("Neither TensorFlow nor JAX sees a CUDA GPU here, so there is no Keras row "
+            "(install tensorflow[and-cuda], or jax[cuda12] for Keras 3 on JAX).")
 
 
 def _label(framework: str) -> str:

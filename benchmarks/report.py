@@ -1,8 +1,9 @@
 """Run the benchmark suite and write the report: ``python -m benchmarks.report [--quick]``.
 
-``--device gpu`` runs the ``gpu`` sweep instead (scratchnn on CuPy and torch CUDA, TF and
-PyTorch on CUDA; the GPU's GEMM peak; the tables of :mod:`benchmarks.gpu`), and exits 1 with a
-message naming what is missing when no CUDA device is visible.
+``--device gpu`` runs the ``gpu`` sweep instead (scratchnn on CuPy and torch CUDA, TF -- or,
+when TF sees no GPU, Keras 3 on JAX -- and PyTorch on CUDA; the GPU's GEMM peak; the tables
+of :mod:`benchmarks.gpu`), and exits 1 with a message naming what is missing when no CUDA
+device is visible.
 
 Steps, all in one run so that every figure comes from the same machine state:
 
@@ -179,7 +180,12 @@ def _framework_names(sweep: config.Sweep, only: list[str] | None) -> list[str]:
         names.insert(names.index("scratchnn") + 1 if "scratchnn" in names else 0, config.PLAIN)
         names += config.GPU_FRAMEWORKS
     names = list(dict.fromkeys(names))
-    return [f for f in names if f in ("scratchnn", config.PLAIN) or frameworks.probe(f)]
+    names = [f for f in names if f in ("scratchnn", config.PLAIN) or frameworks.probe(f)]
+    if only is None and sweep.name == "gpu":
+        from .gpu import with_keras_fallback
+
+        names = with_keras_fallback(names, frameworks.probe)
+    return names
 
 
 def _peak(sweep: config.Sweep) -> dict:

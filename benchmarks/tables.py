@@ -157,7 +157,7 @@ def _epoch_table(merged: dict) -> list[str]:
     epoch_keys = sorted(k for k in t if k[0] == "epoch")
     if epoch_keys:
         cols = [f for f in ("scratchnn", config.PLAIN, PORTABLE, "tf", "tf-function", "torch",
-                            "tf-gpu", "tf-function-gpu", "torch-gpu")
+                            "keras-jax", "tf-gpu", "tf-function-gpu", "torch-gpu")
                 if any(f in t[k] for k in epoch_keys)]
         plain, port = config.PLAIN in cols, PORTABLE in cols
         lines += ["## One epoch of training (60,000 samples)" if info["sweep"] != "micro"
@@ -265,4 +265,4 @@ def _label(framework: str) -> str:
             PORTABLE: "scratchnn torch CPU", "tf": "TF",
             "tf-function": "tf.function loop",
             "torch": "PyTorch", "tf-gpu": "TF GPU", "tf-function-gpu": "tf.function GPU",
-            "torch-gpu": "PyTorch GPU"}.get(framework, framework)
+            "torch-gpu": "PyTorch GPU", "keras-jax": "Keras on JAX"}.get(framework, framework)
