@@ -80,6 +80,14 @@ def _pick(a: np.ndarray, labels: np.ndarray) -> np.ndarray:
     return namespace(a).take_along_axis(a, labels[:, None], axis=-1)[:, 0]
 
 
+@fastpath.replaceable("softmax_minus_one_hot")
+def _softmax_minus_one_hot(labels: np.ndarray, p: np.ndarray, n: int) -> np.ndarray:
+    r""":math:`(p_{ik} - [k = y_i]) / N`, shape (N, K): the gradient of the mean sparse
+    cross-entropy with respect to the logits, from the probabilities p (N, K), the integer
+    labels (N,) and N."""
+    return namespace(p).where(_one_hot(labels, p), p - 1, p) / n
+
+
 def _one_hot(labels: np.ndarray, like: np.ndarray) -> np.ndarray:
     """Boolean (N, K) mask, True at ``[i, labels[i]]``; K and device from ``like`` (N, K)."""
     if foreign_array(like):
@@ -334,8 +342,7 @@ class SparseCategoricalCrossentropy(CrossentropyBase):
         if not self._cache:
             raise RuntimeError("backward called before forward")
         if self.from_logits:
-            labels, p, n = self._cache
-            return namespace(p).where(_one_hot(labels, p), p - 1, p) / n
+            return _softmax_minus_one_hot(*self._cache)
         labels, p, pc, s, n = self._cache
         xp = namespace(p)
         eps = config.epsilon()

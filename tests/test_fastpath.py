@@ -23,7 +23,8 @@ from scratchnn.engine import perf
 
 #: Every fast path there is.  Adding one means adding it here *and* a bitwise test below.
 EXPECTED = {"sgd_update", "momentum_update", "nesterov_update", "adam_update",
-            "Dense.activate", "kernel_gradient", "row_max", "logsumexp", "pick"}
+            "Dense.activate", "kernel_gradient", "row_max", "logsumexp", "pick",
+            "softmax_minus_one_hot"}
 DTYPES = [np.float32, np.float64]
 SIZES = [1, 7, perf.CHUNK, perf.CHUNK + 1, 3 * perf.CHUNK + 5]
 
@@ -54,7 +55,8 @@ def _replaceable(name: str):
             "nesterov_update": optimizers.nesterov_update,
             "adam_update": optimizers.adam_update, "Dense.activate": layers.Dense.activate,
             "kernel_gradient": layers.kernel_gradient, "row_max": activations.row_max,
-            "logsumexp": losses._logsumexp, "pick": losses._pick}[name]
+            "logsumexp": losses._logsumexp, "pick": losses._pick,
+            "softmax_minus_one_hot": losses._softmax_minus_one_hot}[name]
 
 
 # -- optimizer updates -----------------------------------------------------------------------------
@@ -218,6 +220,21 @@ def test_pick_fast_path_is_bitwise_plain(n, k, dtype):
     got = fast(a, labels)
     assert _same_bits(got, plain(a, labels))
     assert _same_bits(got, np.array([a[i, labels[i]] for i in range(n)], dtype=dtype))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("n, k", [(32, 10), (1024, 10), (1, 1), (7, 3), (3, 1000)])
+def test_softmax_minus_one_hot_fast_path_is_bitwise_plain(n, k, dtype):
+    plain, fast = _both("softmax_minus_one_hot")
+    rng = np.random.default_rng(8)
+    p = activations.get("softmax").forward(rng.standard_normal((n, k)).astype(dtype) * 5)
+    labels = rng.integers(0, k, n)
+    p_before = p.copy()
+    got = fast(labels, p, n)
+    assert _same_bits(got, plain(labels, p, n))
+    assert _same_bits(p, p_before)  # the cached probabilities are not touched
+    want = (p - (np.arange(k) == labels[:, None])) / n  # by hand: p - onehot(y), over N
+    assert _same_bits(got, want.astype(dtype))
 
 
 def test_sparse_crossentropy_same_bits_with_and_without_fast_paths():
