@@ -397,3 +397,14 @@ def test_forget_removes_a_probe_and_ignores_unknown_names():
     assert "_test_probe" not in fastpath.registered()
     assert probe(1) == 2  # the dispatcher falls back to its plain formula
     fastpath.forget("_never_marked")
+
+
+def test_numpy_only_accepts_host_values_and_rejects_other_libraries_arrays():
+    host = (np.ones(2), 1.5, 3, True, None, np.float32(2), np.float64(2), np.int64(4),
+            np.float16(1), np.int32(1), "name", layers.Dense(2), np.ones(2)[0])
+    assert fastpath._numpy_only(host, {"scale": np.float32(2)})
+    xs = pytest.importorskip("array_api_strict")
+    for position in range(len(host)):
+        args = host[:position] + (xs.ones(2),) + host[position:]
+        assert not fastpath._numpy_only(args, {})
+    assert not fastpath._numpy_only(host, {"x": xs.ones(2)})
