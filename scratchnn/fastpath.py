@@ -79,13 +79,22 @@ def replaceable(name: str) -> Callable[[F], F]:
     return decorate
 
 
+#: Argument types that are never another library's array: tested by one set lookup.
+_HOST_TYPES = frozenset({np.ndarray, float, int, bool, type(None), np.float16, np.float32,
+                         np.float64, np.int32, np.int64})
+
+
 def _numpy_only(args: tuple, kwargs: dict) -> bool:
     """True unless some argument is an array of a library other than NumPy (checked on every
-    call of a replaceable formula, so the common case -- NumPy arrays -- is tested first)."""
+    call of a replaceable formula, so the common cases -- NumPy arrays, Python and NumPy
+    scalars -- are one set lookup each)."""
     for value in args:
-        if type(value) is not np.ndarray and foreign_array(value):
+        if type(value) not in _HOST_TYPES and foreign_array(value):
             return False
-    return not kwargs or not any(map(foreign_array, kwargs.values()))
+    for value in kwargs.values():  # out=... of the kernel gradient, say
+        if type(value) not in _HOST_TYPES and foreign_array(value):
+            return False
+    return True
 
 
 def foreign_array(value) -> bool:

@@ -43,7 +43,7 @@ import math
 
 import numpy as np
 
-from scratchnn import config
+from scratchnn import config, fastpath
 from scratchnn.activations import row_max
 from scratchnn.backend import namespace, numpy_dtype, to_numpy
 from scratchnn.checks import as_int_labels, as_sample_weight
@@ -51,7 +51,10 @@ from scratchnn.fastpath import foreign_array
 from scratchnn.registry import Registry
 
 
+@fastpath.replaceable("logsumexp")
 def _logsumexp(z: np.ndarray) -> np.ndarray:
+    r"""Each row's :math:`\log\sum_k e^{z_{ik}} = m_i + \log\sum_k e^{z_{ik} - m_i}` with
+    :math:`m_i = \max_k z_{ik}` (so no exponential overflows): shape (N, 1) for z (N, K)."""
     xp = namespace(z)
     m = row_max(z)  # z.max(axis=-1, keepdims=True)
     return m + xp.log(xp.sum(xp.exp(z - m), axis=-1, keepdims=True))
@@ -71,9 +74,18 @@ def _count(x) -> int:
     return math.prod(x.shape)
 
 
+@fastpath.replaceable("pick")
 def _pick(a: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    r""":math:`a_{i, y_i}` for each row i: shape (N,) from a (N, K) and labels (N,)."""
+    r""":math:`a_{i, y_i}` for each row i: shape (N,) from a (N, K) and integer labels (N,)."""
     return namespace(a).take_along_axis(a, labels[:, None], axis=-1)[:, 0]
+
+
+@fastpath.replaceable("softmax_minus_one_hot")
+def _softmax_minus_one_hot(labels: np.ndarray, p: np.ndarray, n: int) -> np.ndarray:
+    r""":math:`(p_{ik} - [k = y_i]) / N`, shape (N, K): the gradient of the mean sparse
+    cross-entropy with respect to the logits, from the probabilities p (N, K), the integer
+    labels (N,) and N."""
+    return namespace(p).where(_one_hot(labels, p), p - 1, p) / n
 
 
 def _one_hot(labels: np.ndarray, like: np.ndarray) -> np.ndarray:
@@ -330,8 +342,7 @@ class SparseCategoricalCrossentropy(CrossentropyBase):
         if not self._cache:
             raise RuntimeError("backward called before forward")
         if self.from_logits:
-            labels, p, n = self._cache
-            return namespace(p).where(_one_hot(labels, p), p - 1, p) / n
+            return _softmax_minus_one_hot(*self._cache)
         labels, p, pc, s, n = self._cache
         xp = namespace(p)
         eps = config.epsilon()

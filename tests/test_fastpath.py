@@ -18,12 +18,13 @@ import pytest
 from support import REPO
 
 import scratchnn as snn
-from scratchnn import activations, config, fastpath, layers, optimizers
+from scratchnn import activations, config, fastpath, layers, losses, optimizers
 from scratchnn.engine import perf
 
 #: Every fast path there is.  Adding one means adding it here *and* a bitwise test below.
 EXPECTED = {"sgd_update", "momentum_update", "nesterov_update", "adam_update",
-            "Dense.activate", "kernel_gradient", "row_max"}
+            "Dense.activate", "kernel_gradient", "row_max", "logsumexp", "pick",
+            "softmax_minus_one_hot"}
 DTYPES = [np.float32, np.float64]
 SIZES = [1, 7, perf.CHUNK, perf.CHUNK + 1, 3 * perf.CHUNK + 5]
 
@@ -53,7 +54,9 @@ def _replaceable(name: str):
     return {"sgd_update": optimizers.sgd_update, "momentum_update": optimizers.momentum_update,
             "nesterov_update": optimizers.nesterov_update,
             "adam_update": optimizers.adam_update, "Dense.activate": layers.Dense.activate,
-            "kernel_gradient": layers.kernel_gradient, "row_max": activations.row_max}[name]
+            "kernel_gradient": layers.kernel_gradient, "row_max": activations.row_max,
+            "logsumexp": losses._logsumexp, "pick": losses._pick,
+            "softmax_minus_one_hot": losses._softmax_minus_one_hot}[name]
 
 
 # -- optimizer updates -----------------------------------------------------------------------------
@@ -177,6 +180,76 @@ def test_row_max_fast_path_is_bitwise_plain(shape, dtype):
     want, got = plain(z), fast(z)
     assert got.shape == want.shape and got.dtype == want.dtype
     assert np.array_equal(got, want, equal_nan=True)
+
+
+# -- cross-entropy pieces ----------------------------------------------------------------------
+
+def _same_bits(got: np.ndarray, want: np.ndarray) -> bool:
+    """Identical shape, dtype and bytes (so -0.0 and 0.0, or two NaN payloads, differ)."""
+    return (got.shape == want.shape and got.dtype == want.dtype
+            and np.ascontiguousarray(got).tobytes() == np.ascontiguousarray(want).tobytes())
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", [(32, 10), (1024, 10), (1, 10), (5, 1), (300, 3), (7, 1000)])
+def test_logsumexp_fast_path_is_bitwise_plain(shape, dtype):
+    plain, fast = _both("logsumexp")
+    z = (np.random.default_rng(5).standard_normal(shape) * 30).astype(dtype)
+    if shape[0] > 8:  # rows with an infinity, a NaN, huge values, all equal values
+        z[2, 0], z[3, -1], z[4] = -np.inf, np.nan, np.finfo(dtype).max / 2
+        z[5] = 7.0
+    assert _same_bits(fast(z), plain(z))
+    assert _same_bits(fast(z), plain(z))  # and z itself untouched by the in-place steps
+
+
+def test_logsumexp_by_hand_and_on_integers():
+    z = np.array([[0.0, np.log(3.0)], [1000.0, 1000.0]])
+    assert np.allclose(losses._logsumexp(z), [[np.log(4.0)], [1000.0 + np.log(2.0)]])
+    ints = np.array([[1, 2, 3]])
+    assert _same_bits(_both("logsumexp")[1](ints), losses._logsumexp.plain(ints))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("n, k", [(32, 10), (1024, 10), (1, 1), (7, 3)])
+def test_pick_fast_path_is_bitwise_plain(n, k, dtype):
+    plain, fast = _both("pick")
+    rng = np.random.default_rng(6)
+    a = rng.standard_normal((n, k)).astype(dtype)
+    labels = rng.integers(0, k, n)
+    a[0, labels[0]] = -0.0
+    got = fast(a, labels)
+    assert _same_bits(got, plain(a, labels))
+    assert _same_bits(got, np.array([a[i, labels[i]] for i in range(n)], dtype=dtype))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("n, k", [(32, 10), (1024, 10), (1, 1), (7, 3), (3, 1000)])
+def test_softmax_minus_one_hot_fast_path_is_bitwise_plain(n, k, dtype):
+    plain, fast = _both("softmax_minus_one_hot")
+    rng = np.random.default_rng(8)
+    p = activations.get("softmax").forward(rng.standard_normal((n, k)).astype(dtype) * 5)
+    labels = rng.integers(0, k, n)
+    p_before = p.copy()
+    got = fast(labels, p, n)
+    assert _same_bits(got, plain(labels, p, n))
+    assert _same_bits(p, p_before)  # the cached probabilities are not touched
+    want = (p - (np.arange(k) == labels[:, None])) / n  # by hand: p - onehot(y), over N
+    assert _same_bits(got, want.astype(dtype))
+
+
+def test_sparse_crossentropy_same_bits_with_and_without_fast_paths():
+    rng = np.random.default_rng(7)
+    z, labels = rng.standard_normal((64, 10)).astype(np.float32), rng.integers(0, 10, 64)
+    results = []
+    for enabled in (True, False):
+        fastpath.set_enabled(enabled)
+        for from_logits in (True, False):
+            loss = losses.SparseCategoricalCrossentropy(from_logits=from_logits)
+            y = z if from_logits else activations.get("softmax").forward(z)
+            results.append((loss.forward(labels, y), loss.backward()))
+    for (loss_on, grad_on), (loss_off, grad_off) in zip(results[:2], results[2:]):
+        assert np.float64(loss_on).tobytes() == np.float64(loss_off).tobytes()
+        assert _same_bits(grad_on, grad_off)
 
 
 # -- the switch ------------------------------------------------------------------------------------
@@ -324,3 +397,14 @@ def test_forget_removes_a_probe_and_ignores_unknown_names():
     assert "_test_probe" not in fastpath.registered()
     assert probe(1) == 2  # the dispatcher falls back to its plain formula
     fastpath.forget("_never_marked")
+
+
+def test_numpy_only_accepts_host_values_and_rejects_other_libraries_arrays():
+    host = (np.ones(2), 1.5, 3, True, None, np.float32(2), np.float64(2), np.int64(4),
+            np.float16(1), np.int32(1), "name", layers.Dense(2), np.ones(2)[0])
+    assert fastpath._numpy_only(host, {"scale": np.float32(2)})
+    xs = pytest.importorskip("array_api_strict")
+    for position in range(len(host)):
+        args = host[:position] + (xs.ones(2),) + host[position:]
+        assert not fastpath._numpy_only(args, {})
+    assert not fastpath._numpy_only(host, {"x": xs.ones(2)})

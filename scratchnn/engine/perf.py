@@ -72,7 +72,7 @@ from collections.abc import Callable, Hashable, Iterator, Sequence
 
 import numpy as np
 
-from scratchnn import activations, fastpath, layers, optimizers
+from scratchnn import activations, fastpath, layers, losses, optimizers
 
 
 def pack(arrays: list[np.ndarray], dtype) -> tuple[np.ndarray, list[np.ndarray]]:
@@ -249,6 +249,45 @@ def row_max(z: np.ndarray) -> np.ndarray:
     for j in range(1, z.shape[1]):
         np.maximum(m, z[:, j:j + 1], out=m)
     return m
+
+
+# -- cross-entropy pieces: the same operations with less Python around them -------------------
+
+def logsumexp(z: np.ndarray) -> np.ndarray:
+    """Fast :func:`scratchnn.losses._logsumexp`: ``m + log(sum(exp(z - m)))`` row by row, as
+    the plain formula, but with ndarray methods instead of ``np.sum``'s Python wrapper and each
+    step written in place into the one temporary (N, K) array and the (N, 1) sums.
+
+    The same operations on the same values in the same order (``m + s`` is ``np.add(m, s)``),
+    so the same numbers.  Non-float input takes the plain formula (it promotes to float)."""
+    if z.dtype.kind != "f":
+        return losses._logsumexp.plain(z)
+    m = row_max(z)
+    e = np.subtract(z, m)
+    np.exp(e, out=e)
+    s = e.sum(axis=-1, keepdims=True)
+    np.log(s, out=s)
+    return np.add(m, s, out=s)
+
+
+def pick(a: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Fast :func:`scratchnn.losses._pick`: ``a[i, labels[i]]`` by NumPy's fancy indexing,
+    which ``take_along_axis`` also does after building broadcast index arrays in Python.  A
+    gather involves no arithmetic: the same entries, bit for bit."""
+    return a[np.arange(labels.shape[0]), labels]
+
+
+def softmax_minus_one_hot(labels: np.ndarray, p: np.ndarray, n: int) -> np.ndarray:
+    """Fast :func:`scratchnn.losses._softmax_minus_one_hot`: a copy of ``p`` with 1 taken off
+    each row's label entry by fancy indexing, then divided by ``n`` in place -- one (N, K)
+    array instead of four (``p - 1``, the one-hot mask, ``where``, the quotient).
+
+    Each entry gets the same operations: ``p - 1`` (one per row: the rows are distinct) then
+    ``/ n``, in ``p``'s dtype, so the same numbers."""
+    d = p.copy()
+    d[np.arange(labels.shape[0]), labels] -= 1
+    d /= n
+    return d
 
 
 # -- denormals ---------------------------------------------------------------------------------
@@ -433,6 +472,9 @@ FAST_PATHS: dict[Callable, Callable] = {
     layers.Dense.activate: dense_activate,
     layers.kernel_gradient: weight_gradient,
     activations.row_max: row_max,
+    losses._logsumexp: logsumexp,
+    losses._pick: pick,
+    losses._softmax_minus_one_hot: softmax_minus_one_hot,
 }
 
 
