@@ -170,3 +170,23 @@ def test_a_chunked_fit_is_bitwise_the_whole_fit(name, shuffle, monkeypatch):
         np.testing.assert_array_equal(a, b)
     assert chunked[2] == whole[2]
     np.testing.assert_array_equal(chunked[3], whole[3])
+
+
+@pytest.mark.parametrize("name", OTHER)
+def test_data_that_fits_is_moved_once_per_fit_validation_included(name, monkeypatch):
+    x, y, w = _data()
+    xv, yv, wv = _data(5)
+    model = _model(name, None)
+    model.build()
+    moved = []
+    original = Backend.asarray
+
+    def counting(self, a, copy=False):
+        moved.append(a.shape[0] if a.ndim else 0)
+        return original(self, a, copy)
+
+    monkeypatch.setattr(Backend, "asarray", counting)
+    model.fit(x, y, batch_size=BATCH, epochs=3, verbose=0, sample_weight=w,
+              validation_data=(xv, yv, wv), seed=11)
+    # (x, y, w) once and (xv, yv, wv) once, whatever the number of epochs
+    assert sorted(moved) == [N] * 6

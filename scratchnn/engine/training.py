@@ -184,17 +184,30 @@ class ChunkedBatches:
             yield from BatchIterator(on_device, self.batch_size)()
 
 
+def move_if_fits(backend: Backend, arrays: Sequence) -> tuple:
+    """``arrays`` (prepared, row-aligned) moved whole to ``backend`` in one transfer each when
+    they fit its data budget (:meth:`Backend.data_budget_bytes`); else, on NumPy, or when one
+    is already off the host, ``arrays`` unchanged."""
+    arrays = tuple(arrays)
+    if backend.is_numpy or not is_numpy(*arrays):
+        return arrays
+    budget = backend.data_budget_bytes()
+    if budget is not None and arrays[0].shape[0] * row_bytes(arrays) > budget:
+        return arrays
+    return tuple(backend.asarray(a) for a in arrays)
+
+
 def batch_source(backend: Backend, arrays: Sequence, batch_size: int
                  ) -> BatchIterator | ChunkedBatches:
     """The batches of ``arrays`` (prepared, row-aligned; None entries dropped by the caller)
     for a model on ``backend``: the arrays themselves on NumPy or when one is already off the
-    host; moved whole when they fit ``backend.data_budget_bytes()``; else in chunks."""
+    host; moved whole when they fit ``backend.data_budget_bytes()`` (:func:`move_if_fits`);
+    else in chunks."""
+    arrays = move_if_fits(backend, arrays)
     if backend.is_numpy or not is_numpy(*arrays):
         return BatchIterator(arrays, batch_size)
-    n = arrays[0].shape[0]
-    rows = chunk_rows(n, row_bytes(arrays), batch_size, backend.data_budget_bytes())
-    if rows >= n:
-        return BatchIterator(tuple(backend.asarray(a) for a in arrays), batch_size)
+    rows = chunk_rows(arrays[0].shape[0], row_bytes(arrays), batch_size,
+                      backend.data_budget_bytes())
     return ChunkedBatches(arrays, batch_size, rows, backend)
 
 
@@ -289,7 +302,9 @@ def fit_steps(model, x=None, y=None, *, batch_size: int | None = 32, epochs: int
     weights = prepare_sample_weight(sample_weight, class_weight, y, model.dtype)
     data = (x, y) if weights is None else (x, y, weights)
     data, val = split_validation(model, data, validation_split, validation_data)
-    batches = batch_source(model.backend, data, batch_size)  # val: in loss_and_metrics
+    batches = batch_source(model.backend, data, batch_size)
+    # validation data: moved once when it fits the budget, else chunked by loss_and_metrics
+    val = None if val is None else move_if_fits(model.backend, val)
     history = callbacks_module.History()
     # Like Keras: user callbacks first, so History and the progress bar see their logs.
     cbs = user_callbacks + [history]
