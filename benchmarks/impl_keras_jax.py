@@ -35,8 +35,8 @@ import sys
 
 import numpy as np
 
-from .config import INPUT_DIM
 from .data import Data
+from .impl_tf import tutorial_keras_model
 
 os.environ["KERAS_BACKEND"] = "jax"  # before any import of keras in this process
 
@@ -78,15 +78,7 @@ def _configure(device: str) -> None:
 
 def build(widths: tuple[int, ...]):
     """``784 -> widths (ReLU) -> 10 (softmax)``, Adam(1e-3), sparse CE, accuracy; seed 0."""
-    keras = _keras()
-    keras.utils.set_random_seed(0)
-    layers = [keras.Input((INPUT_DIM,))]
-    layers += [keras.layers.Dense(u, activation="relu") for u in widths]
-    layers.append(keras.layers.Dense(10, activation="softmax"))
-    model = keras.Sequential(layers)
-    model.compile(keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
-    return model
+    return tutorial_keras_model(_keras(), widths)
 
 
 def _synced(fn):
